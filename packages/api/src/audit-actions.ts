@@ -1,0 +1,36 @@
+/** Every action the audit log knows. A new action is added here first. */
+export const auditActions = [
+  'org.bootstrap',
+  'auth.failure',
+  'access.denied',
+  'token.create',
+  'runner.create',
+  'runner.enroll',
+  'runner.connect',
+  'runner.disconnect',
+  'environment.create',
+  'environment.start',
+  'environment.stop',
+  'environment.delete',
+  'environment.access',
+  'environment.fail',
+  'environment.exec',
+  'environment.file.read',
+  'environment.file.write',
+  'environment.file.list',
+  'environment.logs.read',
+] as const;
+
+export type AuditAction = (typeof auditActions)[number];
+
+/** The actions a runner may report: what happens on its data plane, nothing else. */
+export const runnerAuditActions = [
+  'environment.exec',
+  'environment.file.read',
+  'environment.file.write',
+  'environment.file.list',
+  'environment.logs.read',
+  'access.denied',
+] as const satisfies readonly AuditAction[];
+
+export type RunnerAuditAction = (typeof runnerAuditActions)[number];

@@ -1,0 +1,158 @@
+import { Type, type Static } from 'typebox';
+import { phases, desiredPhases } from '../phases.js';
+import { Id, Timestamp } from './common.js';
+
+export const PhaseSchema = Type.Enum([...phases]);
+export const DesiredPhaseSchema = Type.Enum([...desiredPhases]);
+
+export const EnvironmentName = Type.String({
+  pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$',
+  description: 'lower-case letters, digits and dashes, 1-63 characters, unique in the organization',
+});
+
+export const ClassName = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$' });
+
+export const RepositorySchema = Type.Object(
+  {
+    url: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      description: 'any URL git accepts: https, ssh, git, file:// or a path on the runner',
+    }),
+    ref: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 255,
+        description: 'a branch (slashes allowed), a tag or a commit; the default branch if absent',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const EnvironmentSpecSchema = Type.Object(
+  {
+    repository: Type.Optional(RepositorySchema),
+    devcontainerPath: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 1024, description: 'relative to the repository root' }),
+    ),
+    class: ClassName,
+    desiredPhase: DesiredPhaseSchema,
+  },
+  { additionalProperties: false },
+);
+
+export type EnvironmentSpec = Static<typeof EnvironmentSpecSchema>;
+
+export const ConditionSchema = Type.Object(
+  {
+    type: Type.String({ maxLength: 100 }),
+    status: Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('unknown')]),
+    reason: Type.String({ maxLength: 100 }),
+    message: Type.String({ maxLength: 2000 }),
+  },
+  { additionalProperties: false },
+);
+
+export type Condition = Static<typeof ConditionSchema>;
+
+export const StepSchema = Type.Object(
+  {
+    name: Type.String({ maxLength: 200 }),
+    state: Type.Union([
+      Type.Literal('running'),
+      Type.Literal('succeeded'),
+      Type.Literal('failed'),
+      Type.Literal('skipped'),
+    ]),
+    startedAt: Timestamp,
+    finishedAt: Type.Optional(Timestamp),
+    exitCode: Type.Optional(Type.Integer()),
+  },
+  { additionalProperties: false },
+);
+
+export type Step = Static<typeof StepSchema>;
+
+export const FailureSchema = Type.Object(
+  {
+    reason: Type.String({ maxLength: 100, description: 'stable, machine-readable' }),
+    message: Type.String({ maxLength: 4000 }),
+    step: Type.Optional(Type.String({ maxLength: 200 })),
+    exitCode: Type.Optional(Type.Integer()),
+  },
+  { additionalProperties: false },
+);
+
+export const EnvironmentStatusSchema = Type.Object(
+  {
+    phase: PhaseSchema,
+    observedGeneration: Type.Integer({ minimum: 0 }),
+    conditions: Type.Array(ConditionSchema, { maxItems: 50 }),
+    steps: Type.Array(StepSchema, { maxItems: 100 }),
+    failure: Type.Optional(FailureSchema),
+    workspaceFolder: Type.Optional(Type.String({ maxLength: 1024 })),
+    gatewayUrl: Type.Optional(Type.String({ maxLength: 1024 })),
+    phaseChangedAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+export type EnvironmentStatus = Static<typeof EnvironmentStatusSchema>;
+
+export const EnvironmentSchema = Type.Object(
+  {
+    id: Id,
+    orgId: Id,
+    ownerId: Id,
+    runnerId: Id,
+    name: EnvironmentName,
+    generation: Type.Integer({ description: 'increases on every spec change' }),
+    statusVersion: Type.Integer({ description: 'increases on every status change' }),
+    spec: EnvironmentSpecSchema,
+    status: EnvironmentStatusSchema,
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+export type Environment = Static<typeof EnvironmentSchema>;
+
+export const CreateEnvironmentBody = Type.Object(
+  {
+    name: Type.Optional(EnvironmentName),
+    repository: Type.Optional(RepositorySchema),
+    devcontainerPath: Type.Optional(EnvironmentSpecSchema.properties.devcontainerPath),
+    class: Type.Optional(ClassName),
+    runnerId: Type.Optional(Id),
+  },
+  { additionalProperties: false },
+);
+
+export type CreateEnvironmentBody = Static<typeof CreateEnvironmentBody>;
+
+export const AccessOperation = Type.Union([
+  Type.Literal('exec'),
+  Type.Literal('files:read'),
+  Type.Literal('files:write'),
+  Type.Literal('logs'),
+]);
+
+export type AccessOperation = Static<typeof AccessOperation>;
+
+export const CreateAccessTokenBody = Type.Object(
+  { operations: Type.Array(AccessOperation, { minItems: 1, maxItems: 4, uniqueItems: true }) },
+  { additionalProperties: false },
+);
+
+export const AccessTokenResponse = Type.Object(
+  {
+    token: Type.String(),
+    expiresAt: Timestamp,
+    gatewayUrl: Type.String(),
+    runnerId: Id,
+    environmentId: Id,
+  },
+  { additionalProperties: false },
+);

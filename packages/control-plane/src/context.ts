@@ -1,0 +1,30 @@
+import type { DesiredEnvironment } from '@hangar/api';
+import type { AuditLog } from './audit/audit-log.js';
+import type { ControlPlaneConfig } from './config.js';
+import type { Logger } from './logger.js';
+import type { SigningKey } from './signing-key.js';
+import type { Database } from './storage/database.js';
+import type { StatusChanges } from './services/status-changes.js';
+
+/** How the API tells a connected runner that a spec changed. */
+export interface RunnerNotifier {
+  push(runnerId: string, environment: DesiredEnvironment): void;
+  isConnected(runnerId: string): boolean;
+}
+
+/** Everything a route or service needs, built once at start-up. */
+export interface Context {
+  config: ControlPlaneConfig;
+  db: Database;
+  audit: AuditLog;
+  signingKey: SigningKey;
+  logger: Logger;
+  runners: RunnerNotifier;
+  statusChanges: StatusChanges;
+}
+
+/** Who asked and from where: copied into every audit record of a request. */
+export interface RequestMeta {
+  requestId: string;
+  sourceAddress: string;
+}

@@ -1,0 +1,114 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HangarError, type AuditAction } from '@hangar/api';
+import type { Context } from '../context.js';
+import { checkApiToken } from '../services/api-tokens.js';
+import type { AccessRule } from './access-rules.js';
+import { roles, type Role, type UserPrincipal } from './principal.js';
+
+/** The chain that holds failures which cannot be tied to an organization. */
+export const systemAuditOrg = 'system';
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1];
+}
+
+async function auditRefusal(
+  context: Context,
+  request: FastifyRequest,
+  refusal: { orgId: string; actorId: string; action: AuditAction; reason: string },
+): Promise<void> {
+  await context.audit.record({
+    orgId: refusal.orgId,
+    actor: { kind: refusal.actorId === 'anonymous' ? 'system' : 'user', id: refusal.actorId },
+    action: refusal.action,
+    target: { kind: 'route', id: `${request.method} ${request.routeOptions.url ?? request.url}` },
+    outcome: 'denied',
+    requestId: request.id,
+    sourceAddress: request.ip,
+    details: { reason: refusal.reason },
+  });
+}
+
+/**
+ * Checks the caller against the route's declared rule and sets `request.principal`. Every
+ * refusal is audited before the error is returned; if the refusal cannot be audited the request
+ * is still refused.
+ */
+export function authenticateFor(context: Context, rule: AccessRule) {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    if (rule.kind !== 'user') return;
+    const token = bearerToken(request);
+    if (!token) {
+      await auditRefusal(context, request, {
+        orgId: systemAuditOrg,
+        actorId: 'anonymous',
+        action: 'auth.failure',
+        reason: 'no bearer token',
+      }).catch(() => undefined);
+      throw new HangarError(
+        'unauthenticated',
+        'this request needs an API token: send "Authorization: Bearer <token>"; ' +
+          '`hangar up` writes one to the credentials file',
+      );
+    }
+    const check = await checkApiToken(context.db, token);
+    if (!check.ok) {
+      const orgId = check.row?.org_id ?? systemAuditOrg;
+      const actorId = check.row?.user_id ?? 'anonymous';
+      await auditRefusal(context, request, {
+        orgId,
+        actorId,
+        action: 'auth.failure',
+        reason: `token ${check.reason}`,
+      }).catch(() => undefined);
+      if (check.reason === 'expired') {
+        throw new HangarError('token_expired', 'the API token has expired; create a new one');
+      }
+      throw new HangarError('unauthenticated', `the API token is ${tokenWord(check.reason)}`);
+    }
+    const role = check.row.role as Role;
+    const principal: UserPrincipal = {
+      kind: 'user',
+      userId: check.row.user_id,
+      orgId: check.row.org_id,
+      role: roles.includes(role) ? role : 'member',
+      scopes: check.scopes,
+      tokenId: check.row.id,
+    };
+    const denial = denialOf(rule, principal);
+    if (denial) {
+      await auditRefusal(context, request, {
+        orgId: principal.orgId,
+        actorId: principal.userId,
+        action: 'access.denied',
+        reason: denial,
+      }).catch(() => undefined);
+      throw new HangarError('forbidden', denial);
+    }
+    request.principal = principal;
+  };
+}
+
+function tokenWord(reason: 'malformed' | 'unknown' | 'revoked' | 'expired'): string {
+  if (reason === 'revoked') return 'revoked; create a new one';
+  return 'not valid; check that it was copied whole, or create a new one';
+}
+
+function denialOf(rule: AccessRule & { kind: 'user' }, principal: UserPrincipal): string | null {
+  if (rule.scope !== 'any' && !principal.scopes.includes(rule.scope)) {
+    return `the API token lacks the scope ${rule.scope}; create a token that has it`;
+  }
+  if (!rule.roles.includes(principal.role)) {
+    return `the role ${principal.role} may not do this; ask an organization admin`;
+  }
+  return null;
+}
+
+/** The principal of a route whose rule is `user`; a programming error anywhere else. */
+export function principalOf(request: FastifyRequest): UserPrincipal {
+  if (!request.principal) throw new HangarError('internal', 'route has no authenticated principal');
+  return request.principal;
+}

@@ -1,0 +1,93 @@
+import { Type } from 'typebox';
+import {
+  CreateRunnerBody,
+  CreateRunnerResponse,
+  EnrollBody,
+  EnrollResponse,
+  Id,
+  RunnerSchema,
+} from '@hangar/api';
+import type { Context } from '../context.js';
+import { runnerAdmins, allRoles, userRule } from '../http/access-rules.js';
+import { principalOf } from '../http/authenticate.js';
+import type { RunnerHub } from '../runner-hub/hub.js';
+import { createRunner, enrollRunner, getRunner, listRunners } from '../services/runners.js';
+import { metaOf, routes } from './plugin.js';
+
+export function runnerRoutes(context: Context, hub: RunnerHub) {
+  return routes((app) => {
+    app.post(
+      '/v1/runners',
+      {
+        config: { access: userRule('runners:admin', runnerAdmins) },
+        schema: {
+          summary: 'Create a runner and its single-use enrollment token',
+          body: CreateRunnerBody,
+          response: { 201: CreateRunnerResponse },
+        },
+      },
+      async (request, reply) => {
+        const created = await createRunner(
+          context,
+          principalOf(request),
+          request.body.name,
+          metaOf(request),
+        );
+        reply.status(201);
+        return created;
+      },
+    );
+
+    app.get(
+      '/v1/runners',
+      {
+        config: { access: userRule('environments:read', allRoles) },
+        schema: {
+          summary: 'List the organization runners',
+          response: { 200: Type.Object({ runners: Type.Array(RunnerSchema) }) },
+        },
+      },
+      async (request) => ({ runners: await listRunners(context, principalOf(request)) }),
+    );
+
+    app.get(
+      '/v1/runners/:id',
+      {
+        config: { access: userRule('environments:read', allRoles) },
+        schema: {
+          summary: 'One runner',
+          params: Type.Object({ id: Id }, { additionalProperties: false }),
+          response: { 200: RunnerSchema },
+        },
+      },
+      async (request) => getRunner(context, principalOf(request), request.params.id),
+    );
+
+    app.post(
+      '/v1/runners/enroll',
+      {
+        config: { access: { kind: 'enrollment' } },
+        schema: {
+          summary: 'A runner registers its public key with an enrollment token',
+          security: [],
+          body: EnrollBody,
+          response: { 200: EnrollResponse },
+        },
+      },
+      async (request) => enrollRunner(context, request.body, metaOf(request)),
+    );
+
+    app.get(
+      '/v1/runners/connect',
+      {
+        websocket: true,
+        config: { access: { kind: 'runner' } },
+        schema: {
+          summary: 'The runner outbound WebSocket; it proves itself by signing a challenge',
+          security: [],
+        },
+      },
+      (socket, request) => hub.accept(socket, request.ip),
+    );
+  });
+}

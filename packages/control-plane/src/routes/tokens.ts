@@ -1,0 +1,81 @@
+import { CreateTokenBody, CreateTokenResponse, HangarError, WhoAmIResponse } from '@hangar/api';
+import type { Context } from '../context.js';
+import { userRule, allRoles } from '../http/access-rules.js';
+import { principalOf } from '../http/authenticate.js';
+import { actorOf } from '../http/principal.js';
+import { issueApiToken } from '../services/api-tokens.js';
+import { metaOf, routes } from './plugin.js';
+
+export function tokenRoutes(context: Context) {
+  return routes((app) => {
+    app.get(
+      '/v1/whoami',
+      {
+        config: { access: userRule('any', allRoles) },
+        schema: { summary: 'Who the token belongs to', response: { 200: WhoAmIResponse } },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        return {
+          userId: principal.userId,
+          orgId: principal.orgId,
+          role: principal.role,
+          scopes: principal.scopes,
+          tokenId: principal.tokenId,
+        };
+      },
+    );
+
+    app.post(
+      '/v1/tokens',
+      {
+        config: { access: userRule('any', allRoles) },
+        schema: {
+          summary: 'Create an API token for yourself; its scopes are at most your own',
+          body: CreateTokenBody,
+          response: { 201: CreateTokenResponse },
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        const extra = request.body.scopes.filter((scope) => !principal.scopes.includes(scope));
+        if (extra.length > 0) {
+          throw new HangarError('forbidden', `a token cannot widen your scopes: ${extra.join(', ')}`, {
+            fields: [{ field: 'scopes', message: 'must be a subset of your own scopes' }],
+          });
+        }
+        const issued = await context.db.transaction(async (tx) => {
+          const token = await issueApiToken(tx, {
+            userId: principal.userId,
+            orgId: principal.orgId,
+            scopes: request.body.scopes,
+            expiresInS: request.body.expiresInS,
+          });
+          await context.audit.append(tx, {
+            orgId: principal.orgId,
+            actor: actorOf(principal),
+            action: 'token.create',
+            target: { kind: 'token', id: token.id },
+            outcome: 'success',
+            ...metaOf(request),
+            details: { scopes: request.body.scopes.join(' '), expiresInS: request.body.expiresInS },
+          });
+          return token;
+        });
+        reply.status(201);
+        const now = new Date().toISOString();
+        return {
+          token: issued.token,
+          apiToken: {
+            id: issued.id,
+            userId: principal.userId,
+            orgId: principal.orgId,
+            scopes: request.body.scopes,
+            expiresAt: new Date(issued.expiresAt).toISOString(),
+            createdAt: now,
+          },
+        };
+      },
+    );
+  });
+}

@@ -1,0 +1,256 @@
+import { randomBytes } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import {
+  RunnerMessage,
+  publicKeyObject,
+  runnerAuditActions,
+  runnerChallengeMessage,
+  runnerProtocolVersion,
+  validator,
+  verifyBytes,
+  type DesiredEnvironment,
+  type RunnerAuditRecord,
+  type ServerMessage,
+} from '@hangar/api';
+import type { Context, RunnerNotifier } from '../context.js';
+import type { Logger } from '../logger.js';
+import { runnerById } from '../services/runners.js';
+import {
+  applyStatus,
+  desiredFor,
+  ingestRunnerAudit,
+  markRunnerConnected,
+  markRunnerDisconnected,
+  markRunnerSeen,
+} from '../services/runner-sync.js';
+
+const checkMessage = validator(RunnerMessage, 'runner message');
+const helloTimeoutMs = 10000;
+const maxMessageBytes = 4 * 1024 * 1024;
+
+interface Session {
+  runnerId: string;
+  orgId: string;
+  socket: WebSocket;
+  lastMessageAt: number;
+}
+
+/**
+ * The control plane's end of every runner's outbound WebSocket. A runner proves itself by signing
+ * a fresh nonce with its enrolled key; then it receives all its desired environments and, while
+ * connected, every change. One session per runner: a newer one replaces the older.
+ */
+export class RunnerHub implements RunnerNotifier {
+  private readonly sessions = new Map<string, Session>();
+  private context: Context | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  attach(context: Context): void {
+    this.context = context;
+    const interval = context.config.heartbeatIntervalMs;
+    this.sweepTimer = setInterval(() => this.dropSilent(interval * 3), interval);
+    this.sweepTimer.unref();
+  }
+
+  isConnected(runnerId: string): boolean {
+    return this.sessions.has(runnerId);
+  }
+
+  push(runnerId: string, environment: DesiredEnvironment): void {
+    const session = this.sessions.get(runnerId);
+    if (session) send(session.socket, { type: 'environment', environment });
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    for (const session of this.sessions.values()) session.socket.close(1001, 'control plane stopping');
+    const context = this.context;
+    if (context) {
+      await Promise.all([...this.sessions.keys()].map((id) => markRunnerDisconnected(context, id)));
+    }
+    this.sessions.clear();
+  }
+
+  /** Handles one new connection from its first frame to its close. */
+  accept(socket: WebSocket, sourceAddress: string): void {
+    const context = this.context;
+    if (!context) throw new Error('RunnerHub.attach must be called before accept');
+    const nonce = randomBytes(32).toString('base64url');
+    const log = this.logger.child({ sourceAddress });
+    let session: Session | undefined;
+    // Messages are handled one after another, in the order the runner sent them.
+    let queue: Promise<void> = Promise.resolve();
+    const helloTimer = setTimeout(() => socket.close(4001, 'no hello in time'), helloTimeoutMs);
+    send(socket, { type: 'challenge', nonce });
+
+    socket.on('message', (data, isBinary) => {
+      const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+      if (isBinary || size > maxMessageBytes) {
+        socket.close(4002, 'runner messages are JSON text frames under 4 MiB');
+        return;
+      }
+      const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      queue = queue.then(() => this.handle(context, socket, text, {
+        nonce,
+        sourceAddress,
+        session: () => session,
+        setSession: (value) => {
+          clearTimeout(helloTimer);
+          session = value;
+        },
+      }).catch((error: unknown) => {
+        log.warn({ err: error, runnerId: session?.runnerId }, 'runner message refused');
+        send(socket, { type: 'error', code: 'invalid_request', message: messageOf(error) });
+        if (!session) socket.close(4003, 'hello refused');
+      }));
+    });
+
+    socket.on('close', () => {
+      clearTimeout(helloTimer);
+      if (!session || this.sessions.get(session.runnerId) !== session) return;
+      this.sessions.delete(session.runnerId);
+      const { runnerId, orgId } = session;
+      log.info({ runnerId }, 'runner disconnected');
+      void markRunnerDisconnected(context, runnerId)
+        .then(() =>
+          context.audit.record({
+            orgId,
+            actor: { kind: 'runner', id: runnerId },
+            action: 'runner.disconnect',
+            target: { kind: 'runner', id: runnerId },
+            outcome: 'success',
+            requestId: 'runner-connection',
+            sourceAddress,
+            details: {},
+          }),
+        )
+        .catch((error: unknown) => log.error({ err: error, runnerId }, 'disconnect not recorded'));
+    });
+  }
+
+  private async handle(
+    context: Context,
+    socket: WebSocket,
+    text: string,
+    state: {
+      nonce: string;
+      sourceAddress: string;
+      session: () => Session | undefined;
+      setSession: (session: Session) => void;
+    },
+  ): Promise<void> {
+    const message = checkMessage(JSON.parse(text));
+    const session = state.session();
+    if (!session) {
+      if (message.type !== 'hello') throw new Error('the first message must be hello');
+      state.setSession(await this.authenticate(context, socket, message, state));
+      return;
+    }
+    session.lastMessageAt = Date.now();
+    if (message.type === 'heartbeat') {
+      await markRunnerSeen(context, session.runnerId);
+    } else if (message.type === 'status') {
+      await applyStatus(context, session.runnerId, message.environmentId, message.status);
+    } else if (message.type === 'audit') {
+      checkRunnerAudit(message.records);
+      const acked = await ingestRunnerAudit(
+        context,
+        { id: session.runnerId, orgId: session.orgId },
+        message.records,
+      );
+      send(socket, { type: 'audit-ack', upToLocalSeq: acked });
+    } else {
+      throw new Error('hello was already received on this connection');
+    }
+  }
+
+  private async authenticate(
+    context: Context,
+    socket: WebSocket,
+    hello: RunnerMessage & { type: 'hello' },
+    state: { nonce: string; sourceAddress: string },
+  ): Promise<Session> {
+    if (hello.protocolVersion !== runnerProtocolVersion) {
+      throw new Error(`protocol version ${hello.protocolVersion} is not ${runnerProtocolVersion}`);
+    }
+    const runner = await runnerById(context.db, hello.runnerId);
+    const signed = runnerChallengeMessage(state.nonce, hello.runnerId);
+    const valid =
+      runner?.public_key != null &&
+      verifyBytes(publicKeyObject(runner.public_key), signed, hello.signature);
+    if (!runner || !valid) {
+      await context.audit
+        .record({
+          orgId: runner?.org_id ?? 'system',
+          actor: { kind: 'runner', id: hello.runnerId },
+          action: 'runner.connect',
+          target: { kind: 'runner', id: hello.runnerId },
+          outcome: 'denied',
+          requestId: 'runner-connection',
+          sourceAddress: state.sourceAddress,
+          details: { reason: runner ? 'bad signature' : 'unknown runner' },
+        })
+        .catch(() => undefined);
+      throw new Error('runner authentication failed: unknown runner or bad signature');
+    }
+    const previous = this.sessions.get(runner.id);
+    const session: Session = {
+      runnerId: runner.id,
+      orgId: runner.org_id,
+      socket,
+      lastMessageAt: Date.now(),
+    };
+    this.sessions.set(runner.id, session);
+    previous?.socket.close(4004, 'replaced by a newer connection');
+    await markRunnerConnected(context, runner, hello);
+    await context.audit.record({
+      orgId: runner.org_id,
+      actor: { kind: 'runner', id: runner.id },
+      action: 'runner.connect',
+      target: { kind: 'runner', id: runner.id },
+      outcome: 'success',
+      requestId: 'runner-connection',
+      sourceAddress: state.sourceAddress,
+      details: { gatewayUrl: hello.gatewayUrl },
+    });
+    this.logger.info({ runnerId: runner.id }, 'runner connected');
+    send(socket, {
+      type: 'welcome',
+      runnerId: runner.id,
+      orgId: runner.org_id,
+      controlPlanePublicKey: context.signingKey.publicKeyRaw,
+      heartbeatIntervalMs: context.config.heartbeatIntervalMs,
+      auditAckedSeq: runner.audit_acked_seq,
+      environments: await desiredFor(context, runner.id),
+    });
+    return session;
+  }
+
+  private dropSilent(silentForMs: number): void {
+    const cutoff = Date.now() - silentForMs;
+    for (const session of this.sessions.values()) {
+      if (session.lastMessageAt < cutoff) {
+        this.logger.warn({ runnerId: session.runnerId }, 'runner missed heartbeats; dropping it');
+        session.socket.terminate();
+      }
+    }
+  }
+}
+
+function checkRunnerAudit(records: readonly RunnerAuditRecord[]): void {
+  for (const record of records) {
+    if (!(runnerAuditActions as readonly string[]).includes(record.action)) {
+      throw new Error(`a runner may not record the action ${record.action}`);
+    }
+  }
+}
+
+function send(socket: WebSocket, message: ServerMessage): void {
+  if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,70 @@
+import type { AddressInfo } from 'node:net';
+import { AuditLog } from './audit/audit-log.js';
+import { buildApp } from './app.js';
+import { resolveControlPlaneConfig, type ControlPlaneConfig } from './config.js';
+import type { Context } from './context.js';
+import { createLogger, type Logger } from './logger.js';
+import { RunnerHub } from './runner-hub/hub.js';
+import { failAbandonedOperations } from './services/runner-sync.js';
+import { StatusChanges } from './services/status-changes.js';
+import { loadOrCreateSigningKey } from './signing-key.js';
+import { openDatabase } from './storage/open.js';
+import { join } from 'node:path';
+
+export interface ControlPlane {
+  url: string;
+  context: Context;
+  routes: Awaited<ReturnType<typeof buildApp>>['routes'];
+  close(): Promise<void>;
+}
+
+/** Opens storage, applies migrations, and serves the API until `close`. */
+export async function startControlPlane(
+  input: Partial<ControlPlaneConfig> & { dataDir: string },
+  options: { logger?: Logger } = {},
+): Promise<ControlPlane> {
+  const config = resolveControlPlaneConfig(input);
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const databaseUrl = config.databaseUrl ?? `sqlite:${join(config.dataDir, 'control-plane.db')}`;
+  const db = await openDatabase({ url: databaseUrl });
+  const signingKey = await loadOrCreateSigningKey(config.dataDir);
+  const audit = new AuditLog({
+    db,
+    signingKey: signingKey.privateKey,
+    checkpointEvery: config.auditCheckpointEvery,
+  });
+  const hub = new RunnerHub(logger.child({ component: 'runner-hub' }));
+  const context: Context = {
+    config,
+    db,
+    audit,
+    signingKey,
+    logger,
+    runners: hub,
+    statusChanges: new StatusChanges(),
+  };
+  hub.attach(context);
+  const { app, routes } = await buildApp(context, hub);
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = config.publicUrl ?? `http://${host}:${address.port}`;
+  const sweeper = setInterval(() => {
+    failAbandonedOperations(context).catch((error: unknown) =>
+      logger.error({ err: error }, 'sweeping abandoned operations failed'),
+    );
+  }, Math.min(5000, Math.max(250, Math.floor(config.operationTimeoutMs / 4))));
+  sweeper.unref();
+  logger.info({ url, database: db.kind }, 'control plane listening');
+  return {
+    url,
+    context,
+    routes,
+    async close() {
+      clearInterval(sweeper);
+      await hub.close();
+      await app.close();
+      await db.close();
+    },
+  };
+}

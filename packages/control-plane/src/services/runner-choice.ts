@@ -1,0 +1,51 @@
+import { HangarError, type CreateEnvironmentBody } from '@hangar/api';
+import type { Context } from '../context.js';
+import type { UserPrincipal } from '../http/principal.js';
+import { runnerClasses, type RunnerRow } from './runners.js';
+
+/**
+ * Picks the runner for a new environment: the one asked for, else the organization's runner that
+ * is online and was seen last. A runner that is offline may still be chosen explicitly; the
+ * environment then waits for it and fails after the operation timeout.
+ */
+export async function pickRunner(
+  context: Context,
+  principal: UserPrincipal,
+  body: CreateEnvironmentBody,
+): Promise<{ runner: RunnerRow; className: string }> {
+  const rows = await context.db.query<RunnerRow>(
+    `SELECT * FROM runners WHERE org_id = ? AND public_key IS NOT NULL
+     ORDER BY connected DESC, last_seen_at DESC, id`,
+    [principal.orgId],
+  );
+  const runner = body.runnerId ? rows.find((row) => row.id === body.runnerId) : rows[0];
+  if (!runner) {
+    if (body.runnerId) {
+      throw new HangarError('not_found', `runner ${body.runnerId} does not exist or is not enrolled`, {
+        fields: [{ field: 'runnerId', message: 'names no enrolled runner of your organization' }],
+      });
+    }
+    throw new HangarError(
+      'runner_unavailable',
+      'your organization has no enrolled runner; create one with `hangar runner create` and start ' +
+        'it with `hangar runner --control-plane URL --enroll TOKEN`',
+    );
+  }
+  if (!body.runnerId && runner.connected !== 1) {
+    const seen = runner.last_seen_at ? new Date(runner.last_seen_at).toISOString() : 'never';
+    throw new HangarError(
+      'runner_unavailable',
+      `no runner is online; runner ${runner.name} (${runner.id}) was last seen ${seen}; ` +
+        'start it, or name a runner with runnerId',
+    );
+  }
+  const classes = runnerClasses(runner);
+  const className = body.class ?? classes[0]?.name;
+  if (!className || !classes.some((item) => item.name === className)) {
+    const known = classes.map((item) => item.name).join(', ') || 'none reported yet';
+    throw new HangarError('invalid_request', `class ${body.class ?? ''} is not offered by runner ${runner.name}`, {
+      fields: [{ field: 'class', message: `must be one of: ${known}` }],
+    });
+  }
+  return { runner, className };
+}

@@ -1,0 +1,116 @@
+/**
+ * Versioned schema migrations, applied in order at start-up, each in its own transaction, by
+ * both backends. A migration is never edited once released; a change is a new migration.
+ * Only types both SQLite and PostgreSQL accept the same way are used: TEXT, INTEGER, BIGINT.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'core',
+    statements: [
+      `CREATE TABLE orgs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        external_key TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        secret_hash TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        revoked_at BIGINT,
+        last_used_at BIGINT,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE runners (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        name TEXT NOT NULL,
+        public_key TEXT,
+        gateway_url TEXT,
+        classes TEXT NOT NULL,
+        connected INTEGER NOT NULL,
+        last_seen_at BIGINT,
+        audit_acked_seq BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        UNIQUE (org_id, name)
+      )`,
+      `CREATE TABLE enrollment_tokens (
+        id TEXT PRIMARY KEY,
+        runner_id TEXT NOT NULL REFERENCES runners(id),
+        secret_hash TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE environments (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        owner_id TEXT NOT NULL REFERENCES users(id),
+        runner_id TEXT NOT NULL REFERENCES runners(id),
+        name TEXT NOT NULL,
+        active_name TEXT,
+        generation BIGINT NOT NULL,
+        spec TEXT NOT NULL,
+        desired_phase TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        status TEXT NOT NULL,
+        status_version BIGINT NOT NULL,
+        operation_started_at BIGINT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        UNIQUE (org_id, active_name)
+      )`,
+      `CREATE INDEX environments_runner ON environments (runner_id)`,
+      `CREATE TABLE audit_records (
+        org_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        time TEXT NOT NULL,
+        time_ms BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        target_id TEXT,
+        outcome TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        source_address TEXT NOT NULL,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (org_id, seq)
+      )`,
+      `CREATE INDEX audit_records_action ON audit_records (org_id, action, seq)`,
+      `CREATE INDEX audit_records_actor ON audit_records (org_id, actor_id, seq)`,
+      `CREATE INDEX audit_records_target ON audit_records (org_id, target_id, seq)`,
+      `CREATE TABLE audit_heads (
+        org_id TEXT PRIMARY KEY,
+        seq BIGINT NOT NULL,
+        hash TEXT NOT NULL
+      )`,
+      `CREATE TABLE audit_checkpoints (
+        org_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        hash TEXT NOT NULL,
+        time TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        PRIMARY KEY (org_id, seq)
+      )`,
+    ],
+  },
+];

@@ -1,0 +1,109 @@
+import WebSocket from 'ws';
+import {
+  generateEd25519,
+  privateKeyObject,
+  runnerChallengeMessage,
+  runnerProtocolVersion,
+  signBytes,
+  type DesiredEnvironment,
+  type EnvironmentStatus,
+  type RunnerMessage,
+  type ServerMessage,
+} from '@hangar/api';
+
+/**
+ * A runner peer that speaks the real protocol over a real WebSocket, for control plane tests
+ * that need a runner without sandboxes: it enrolls, answers the challenge, and records what the
+ * control plane sends.
+ */
+export class ProtocolRunner {
+  readonly keys = generateEd25519();
+  runnerId = '';
+  socket: WebSocket | undefined;
+  readonly received: ServerMessage[] = [];
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly url: string) {}
+
+  async enroll(enrollmentToken: string): Promise<Response> {
+    const response = await fetch(`${this.url}/v1/runners/enroll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enrollmentToken, publicKey: this.keys.publicKey }),
+    });
+    if (response.ok) this.runnerId = ((await response.clone().json()) as { runnerId: string }).runnerId;
+    return response;
+  }
+
+  /** Connects and resolves with the welcome, or rejects when the socket closes first. */
+  connect(options: { signWith?: string; classes?: unknown[] } = {}): Promise<ServerMessage> {
+    const url = `${this.url.replace(/^http/, 'ws')}/v1/runners/connect`;
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    return new Promise((resolve, reject) => {
+      socket.on('message', (data) => {
+        const message = JSON.parse(data.toString()) as ServerMessage;
+        this.received.push(message);
+        for (const wake of this.waiters.splice(0)) wake();
+        if (message.type === 'challenge') {
+          const key = privateKeyObject(options.signWith ?? this.keys.privateKey);
+          this.send({
+            type: 'hello',
+            protocolVersion: runnerProtocolVersion,
+            runnerId: this.runnerId,
+            signature: signBytes(key, runnerChallengeMessage(message.nonce, this.runnerId)),
+            gatewayUrl: 'http://127.0.0.1:1',
+            classes: (options.classes as never) ?? [
+              { name: 'small', cpu: 1, memoryMiB: 512, pids: 256 },
+            ],
+          });
+        }
+        if (message.type === 'welcome') resolve(message);
+      });
+      socket.on('close', (code, reason) => reject(new Error(`closed ${code} ${reason.toString()}`)));
+      socket.on('error', reject);
+    });
+  }
+
+  send(message: RunnerMessage | Record<string, unknown>): void {
+    this.socket?.send(JSON.stringify(message));
+  }
+
+  reportStatus(environmentId: string, status: Partial<EnvironmentStatus> & { phase: EnvironmentStatus['phase'] }, generation: number) {
+    this.send({
+      type: 'status',
+      environmentId,
+      status: {
+        observedGeneration: generation,
+        conditions: [],
+        steps: [],
+        phaseChangedAt: new Date().toISOString(),
+        ...status,
+      },
+    });
+  }
+
+  /** Waits until a message matching `predicate` has arrived. */
+  async waitFor<T extends ServerMessage>(predicate: (message: ServerMessage) => boolean): Promise<T> {
+    for (;;) {
+      const found = this.received.find(predicate);
+      if (found) return found as T;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  desired(id: string): DesiredEnvironment | undefined {
+    const pushes = this.received.flatMap((message) =>
+      message.type === 'environment'
+        ? [message.environment]
+        : message.type === 'welcome'
+          ? message.environments
+          : [],
+    );
+    return pushes.filter((environment) => environment.id === id).at(-1);
+  }
+
+  close(): void {
+    this.socket?.close();
+  }
+}

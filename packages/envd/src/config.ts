@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+
+/** What the runner tells envd at start, as a JSON file mounted read-only into the sandbox. */
+export interface EnvdConfig {
+  socketPath: string;
+  /** Default cwd of commands and base of relative file paths. */
+  workspaceFolder: string;
+  /** The only directories file operations may touch (the workspace folder, home, /tmp). */
+  roots: string[];
+  /** Variables every command gets (PATH, HOME, USER, containerEnv, ...). */
+  env: Record<string, string>;
+  /** After SIGTERM to a timed-out command's process group, SIGKILL follows this much later. */
+  killGraceMs: number;
+  /** After a command's main process exits, output still open is read until this quiet time. */
+  outputQuietMs: number;
+}
+
+export const defaultConfig = { killGraceMs: 1000, outputQuietMs: 500 } as const;
+
+function fail(message: string): never {
+  throw new Error(`envd configuration: ${message}`);
+}
+
+function absolutePath(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !posix.isAbsolute(value) || value.includes('\0')) {
+    fail(`${field} must be an absolute path`);
+  }
+  return posix.normalize(value);
+}
+
+function stringMap(value: unknown, field: string): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail(`${field} must be an object of strings`);
+  }
+  const result: Record<string, string> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (typeof item !== 'string') fail(`${field}.${key} must be a string`);
+    result[key] = item;
+  }
+  return result;
+}
+
+function optionalMs(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    fail(`${field} must be a non-negative integer`);
+  }
+  return value;
+}
+
+export function parseConfig(value: unknown): EnvdConfig {
+  if (typeof value !== 'object' || value === null) fail('must be a JSON object');
+  const raw = value as Record<string, unknown>;
+  if (!Array.isArray(raw.roots) || raw.roots.length === 0) fail('roots must be a non-empty list');
+  return {
+    socketPath: absolutePath(raw.socketPath, 'socketPath'),
+    workspaceFolder: absolutePath(raw.workspaceFolder, 'workspaceFolder'),
+    roots: raw.roots.map((root: unknown, index) => absolutePath(root, `roots[${index}]`)),
+    env: stringMap(raw.env ?? {}, 'env'),
+    killGraceMs: optionalMs(raw.killGraceMs, 'killGraceMs', defaultConfig.killGraceMs),
+    outputQuietMs: optionalMs(raw.outputQuietMs, 'outputQuietMs', defaultConfig.outputQuietMs),
+  };
+}
+
+export function loadConfig(path: string): EnvdConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error: unknown) {
+    fail(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    return parseConfig(JSON.parse(text));
+  } catch (error: unknown) {
+    if (error instanceof SyntaxError) fail(`${path} is not valid JSON: ${error.message}`);
+    throw error;
+  }
+}

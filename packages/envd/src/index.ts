@@ -1,0 +1,2 @@
+export * from './protocol.js';
+export type { EnvdConfig } from './config.js';

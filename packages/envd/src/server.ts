@@ -1,0 +1,126 @@
+import { chmodSync, realpathSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { EnvdConfig } from './config.js';
+import { Connection } from './connection.js';
+import { EnvdError, isErrno } from './errors.js';
+import { ExecSession, parseExecRequest } from './exec.js';
+import { handleListDir, handleReadFile, WriteSession } from './file-handlers.js';
+import type { PathRules } from './paths.js';
+import { decodeJson, FrameType, PROTOCOL_VERSION, type Frame, type PongBody } from './protocol.js';
+
+export interface EnvdServer {
+  readonly socketPath: string;
+  /** Stops accepting, ends every running command's process group, closes connections. */
+  close(): Promise<void>;
+}
+
+function realRoots(roots: string[]): string[] {
+  return roots.map((root) => {
+    try {
+      return realpathSync(root);
+    } catch {
+      return root;
+    }
+  });
+}
+
+/** Listens on `config.socketPath` (a stale socket file there is replaced). */
+export async function startEnvdServer(config: EnvdConfig): Promise<EnvdServer> {
+  const rules: PathRules = {
+    workspaceFolder: config.workspaceFolder,
+    roots: realRoots(config.roots),
+  };
+  const sessions = new Set<ExecSession>();
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    serveConnection(new Connection(socket), { config, rules, sessions });
+  });
+  try {
+    unlinkSync(config.socketPath);
+  } catch (error: unknown) {
+    if (!isErrno(error, 'ENOENT')) throw error;
+  }
+  await listen(server, config.socketPath);
+  chmodSync(config.socketPath, 0o600);
+  return {
+    socketPath: config.socketPath,
+    close: () => closeServer(server, sessions, sockets),
+  };
+}
+
+function listen(server: Server, socketPath: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server, sessions: Set<ExecSession>, sockets: Set<Socket>) {
+  return new Promise<void>((resolve) => {
+    for (const session of sessions) session.kill();
+    server.close(() => resolve());
+    for (const socket of sockets) socket.end();
+    setTimeout(() => {
+      for (const socket of sockets) socket.destroy();
+    }, 200).unref();
+  });
+}
+
+interface ServeContext {
+  config: EnvdConfig;
+  rules: PathRules;
+  sessions: Set<ExecSession>;
+}
+
+/** The connection's first frame names its one request; later frames belong to that request. */
+function serveConnection(conn: Connection, context: ServeContext): void {
+  conn.onFrame((frame) => {
+    conn.onFrame(() => {
+      throw new EnvdError('invalid_request', 'one request per connection; open another');
+    });
+    void dispatch(conn, frame, context).catch((error: unknown) => conn.fail(error));
+  });
+}
+
+async function dispatch(conn: Connection, frame: Frame, context: ServeContext): Promise<void> {
+  switch (frame.type) {
+    case FrameType.ping: {
+      const body: PongBody = { protocolVersion: PROTOCOL_VERSION };
+      conn.sendJson(FrameType.pong, body);
+      conn.end();
+      return;
+    }
+    case FrameType.exec: {
+      const request = parseExecRequest(decodeJson(frame));
+      const session = new ExecSession(conn, request, context.config, () =>
+        context.sessions.delete(session),
+      );
+      context.sessions.add(session);
+      try {
+        session.start();
+      } catch (error: unknown) {
+        context.sessions.delete(session);
+        throw error;
+      }
+      return;
+    }
+    case FrameType.readFile:
+      return handleReadFile(conn, decodeJson(frame), context.rules);
+    case FrameType.writeFile:
+      new WriteSession(conn, decodeJson(frame), context.rules).start();
+      return;
+    case FrameType.listDir:
+      handleListDir(conn, decodeJson(frame), context.rules);
+      return;
+    default:
+      throw new EnvdError(
+        'invalid_request',
+        `a connection must open with a request, not frame 0x${frame.type.toString(16)}`,
+      );
+  }
+}

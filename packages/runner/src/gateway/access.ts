@@ -1,0 +1,76 @@
+import type { FastifyRequest } from 'fastify';
+import {
+  HangarError,
+  verifyAccessToken,
+  type AccessClaims,
+  type AccessOperation,
+} from '@hangar/api';
+import type { GatewayDeps } from './deps.js';
+
+/** Every gateway route declares one of these in `config.grant`; a route without one is refused. */
+export type GatewayRule = { kind: 'public'; why: string } | { kind: 'grant'; operation: AccessOperation };
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    grant?: GatewayRule;
+  }
+  interface FastifyRequest {
+    claims?: AccessClaims;
+  }
+}
+
+const reasons = {
+  malformed: 'the access token is malformed',
+  bad_signature: 'the access token was not signed by this runner control plane',
+  expired: 'the access token has expired; ask the control plane for a new one',
+  wrong_audience: 'the access token is for another runner',
+} as const;
+
+/**
+ * Checks the short-lived grant the control plane signed: signature, expiry, audience (this
+ * runner), the environment in the path and the operation. Verified offline with the control
+ * plane's key, so it works while the control plane is unreachable. Refusals are audited.
+ */
+export function checkGrant(deps: GatewayDeps, rule: GatewayRule) {
+  return async (request: FastifyRequest): Promise<void> => {
+    if (rule.kind === 'public') return;
+    const environmentId = (request.params as { id?: string }).id ?? '';
+    const header = request.headers.authorization;
+    const token = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
+    const refuse = async (code: 'unauthenticated' | 'forbidden', message: string, actor?: AccessClaims['act']) => {
+      await deps.audit
+        .append({
+          actor: actor ?? { kind: 'system', id: 'anonymous' },
+          action: 'access.denied',
+          target: { kind: 'environment', id: environmentId.slice(0, 200) },
+          outcome: 'denied',
+          requestId: request.id,
+          sourceAddress: request.ip,
+          details: { reason: message.slice(0, 200), operation: rule.operation },
+        })
+        .catch(() => undefined);
+      return new HangarError(code, message);
+    };
+    if (!token) {
+      throw await refuse('unauthenticated', 'send "Authorization: Bearer <access token>" from POST /v1/environments/{id}/access on the control plane');
+    }
+    const identity = deps.identity();
+    const check = verifyAccessToken(token, identity.controlPlanePublicKey, {
+      audience: identity.runnerId,
+    });
+    if (!check.ok) throw await refuse('unauthenticated', reasons[check.reason]);
+    const { claims } = check;
+    if (claims.env !== environmentId) {
+      throw await refuse('forbidden', 'the access token is for another environment', claims.act);
+    }
+    if (!claims.ops.includes(rule.operation)) {
+      throw await refuse('forbidden', `the access token does not allow ${rule.operation}`, claims.act);
+    }
+    request.claims = claims;
+  };
+}
+
+export function claimsOf(request: FastifyRequest): AccessClaims {
+  if (!request.claims) throw new HangarError('internal', 'route has no verified grant');
+  return request.claims;
+}

@@ -1,0 +1,20 @@
+import type { AuditDraft } from '../audit-queue.js';
+import type { RunnerIdentity } from '../identity.js';
+import type { Logger } from '../logger.js';
+import type { EnvdClient } from '../providers/provider.js';
+import type { StateStore } from '../state-store.js';
+
+/** What the gateway needs from the rest of the runner. */
+export interface GatewayDeps {
+  identity: () => RunnerIdentity;
+  /** Queues an audit record for the control plane; rejects when it cannot be written. */
+  audit: { append(draft: AuditDraft): Promise<unknown> };
+  store: StateStore;
+  logger: Logger;
+  /** The running environment's envd, or a `environment_not_running` error. */
+  envd: (environmentId: string) => Promise<EnvdClient>;
+  /** Appends the full command text to the runner's local command log; rejects if it cannot. */
+  logCommand: (entry: Record<string, unknown>) => Promise<void>;
+  /** The workspace folder inside the environment, for relative paths and default cwd. */
+  workspaceFolder: (environmentId: string) => string | undefined;
+}

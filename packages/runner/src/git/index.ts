@@ -1,0 +1,12 @@
+export { cloneRepository, cloneArgs } from './clone.js';
+export type { CloneOptions, CloneResult } from './clone.js';
+export { bindCredential, credentialHelperConfig } from './credential-helper.js';
+export type { BoundCredential, GitCredential } from './credential-helper.js';
+export { partialDirOf } from './destination.js';
+export { cloneFailureReason } from './errors.js';
+export type { CloneFailureReason } from './errors.js';
+export type { RunAs } from './git-process.js';
+export { silentLogger } from './logger.js';
+export type { Logger } from './logger.js';
+export { allowedProtocols, maskSecrets, parseRepositoryUrl } from './url.js';
+export type { GitTransport, RepositoryUrl } from './url.js';

@@ -1,0 +1,10 @@
+export { captureLogs } from './capture-logger.js';
+export type { CapturedLogs } from './capture-logger.js';
+export { startGitDaemon } from './git-daemon.js';
+export type { GitDaemon, GitDaemonOptions } from './git-daemon.js';
+export { startGitHttpServer } from './http-server.js';
+export type { GitHttpRequest, GitHttpServer, GitHttpServerOptions } from './http-server.js';
+export { git, makeRepo, testGitEnv } from './make-repo.js';
+export type { MadeRepo, MakeRepoOptions, RepoFiles } from './make-repo.js';
+export { makeTempDir } from './temp-dir.js';
+export type { TempDir } from './temp-dir.js';

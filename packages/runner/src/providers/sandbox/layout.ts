@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+
+/** Fixed places inside every sandbox. */
+export const inside = {
+  node: '/run/hangar/node',
+  envdPackage: '/run/hangar/envd',
+  envdMain: '/run/hangar/envd/dist/main.js',
+  envdConfig: '/run/hangar/envd.json',
+  socketDir: '/run/hangar/sock',
+  socket: '/run/hangar/sock/envd.sock',
+  tmp: '/tmp',
+} as const;
+
+/** Paths inside the sandbox that the workspace folder may not be, or be under. */
+export const reservedFolders = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32',
+  '/etc', '/proc', '/dev', '/run', '/sys'] as const;
+
+export function homeFolder(userName: string): string {
+  return `/home/${userName}`;
+}
+
+/** Where one environment's state lives on the host, under the provider's data dir. */
+export interface EnvironmentPaths {
+  root: string;
+  /** The persistent home directory, mounted read-write at `/home/<user>`. */
+  home: string;
+  /** Holds envd's socket; mounted read-write at {@link inside.socketDir}. */
+  runDir: string;
+  socket: string;
+  /** Generated /etc files (passwd, group, hosts, ...), mounted read-only one by one. */
+  etcDir: string;
+  envdConfig: string;
+  /** Output of bwrap and envd's own log. */
+  log: string;
+  /** Present while the sandbox runs (or may run): pids, cgroups, conditions. */
+  record: string;
+}
+
+export function environmentPaths(dataDir: string, environmentId: string): EnvironmentPaths {
+  const root = join(dataDir, environmentId);
+  const runDir = join(root, 'run');
+  return {
+    root,
+    home: join(root, 'home'),
+    runDir,
+    socket: join(runDir, 'envd.sock'),
+    etcDir: join(root, 'etc'),
+    envdConfig: join(root, 'envd.json'),
+    log: join(root, 'sandbox.log'),
+    record: join(root, 'running.json'),
+  };
+}
+
+/** Longest path a unix socket address takes on Linux (108 bytes with the terminating NUL). */
+export const MAX_SOCKET_PATH_BYTES = 107;

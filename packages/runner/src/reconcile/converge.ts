@@ -1,0 +1,255 @@
+import {
+  HangarError,
+  type Condition,
+  type DesiredEnvironment,
+  type EnvironmentStatus,
+  type Phase,
+  type Step,
+} from '@hangar/api';
+import type { RunnerConfig } from '../config.js';
+import { planHooks, skippedHostCommand, type HookPlan } from '../devcontainer/index.js';
+import type { Logger } from '../logger.js';
+import type { Provider } from '../providers/provider.js';
+import type { LocalEnvironment, StateStore } from '../state-store.js';
+import { runHook } from './lifecycle-runner.js';
+import { planSandbox, type SandboxPlan } from './sandbox-plan.js';
+import { nextStatus, withCondition, withStep } from './status.js';
+import { prepareWorkspace } from './workspace.js';
+
+export interface ConvergeDeps {
+  provider: Provider;
+  store: StateStore;
+  config: RunnerConfig;
+  logger: Logger;
+  gatewayUrl: () => string;
+  /** Persists nothing; tells the control plane (now or on reconnect). */
+  report: (environmentId: string, status: EnvironmentStatus) => void;
+}
+
+/** One environment's convergence towards its desired phase. Every step is idempotent. */
+export class EnvironmentWorker {
+  private state!: LocalEnvironment;
+
+  constructor(
+    private readonly deps: ConvergeDeps,
+    private readonly desired: DesiredEnvironment,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  async run(): Promise<void> {
+    const { store } = this.deps;
+    this.state = (await store.load(this.desired.id)) ?? freshState(this.desired);
+    this.state.desired = this.desired;
+    try {
+      if (this.desired.spec.desiredPhase === 'running') await this.ensureRunning();
+      else if (this.desired.spec.desiredPhase === 'stopped') await this.ensureStopped();
+      else await this.ensureDeleted();
+    } catch (error) {
+      if (this.signal.aborted) return;
+      await this.fail(error);
+    }
+  }
+
+  private get generation(): number {
+    return this.desired.generation;
+  }
+
+  private async publish(
+    phase: Phase,
+    change: Partial<Parameters<typeof nextStatus>[1]> = {},
+  ): Promise<void> {
+    this.state.status = nextStatus(this.state.status, {
+      ...change,
+      phase,
+      observedGeneration: this.generation,
+      gatewayUrl: this.deps.gatewayUrl(),
+    });
+    await this.deps.store.save(this.state);
+    this.deps.report(this.desired.id, this.state.status);
+  }
+
+  private async step<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const startedAt = new Date().toISOString();
+    await this.publish(this.state.status.phase, {
+      steps: withStep(this.state.status.steps, { name, state: 'running', startedAt }),
+    });
+    try {
+      const result = await work();
+      await this.endStep({ name, state: 'succeeded', startedAt });
+      return result;
+    } catch (error) {
+      const exitCode = (error as HangarError).details?.exitCode;
+      await this.endStep({
+        name,
+        state: 'failed',
+        startedAt,
+        ...(typeof exitCode === 'number' ? { exitCode } : {}),
+      });
+      throw error;
+    }
+  }
+
+  private async endStep(step: Step): Promise<void> {
+    const ended: Step = { ...step, finishedAt: new Date().toISOString() };
+    await this.publish(this.state.status.phase, {
+      steps: withStep(this.state.status.steps, ended),
+    });
+  }
+
+  private isSettled(phase: Phase): boolean {
+    const status = this.state.status;
+    return status.phase === phase && status.observedGeneration === this.generation;
+  }
+
+  private async ensureRunning(): Promise<void> {
+    const { provider } = this.deps;
+    const failedHere = this.isSettled('failed');
+    if (failedHere) return;
+    const sandbox = await provider.state(this.desired.id);
+    if (this.isSettled('running') && sandbox === 'running') return;
+    await this.publish(this.state.created ? 'starting' : 'creating', { failure: null, steps: [] });
+    if (!this.state.prepared) {
+      const name = this.desired.spec.repository ? 'clone' : 'workspace';
+      const prepared = await this.step(name, () =>
+        prepareWorkspace({ ...this.deps, desired: this.desired, signal: this.signal }),
+      );
+      this.state.prepared = true;
+      if (prepared.commit) this.state.commit = prepared.commit;
+      await this.deps.store.save(this.state);
+    }
+    const plan = await this.step('devcontainer', () =>
+      planSandbox({ desired: this.desired, store: this.deps.store, config: this.deps.config }),
+    );
+    if (sandbox !== 'running') {
+      this.state.postStartPending = true;
+      await this.deps.store.save(this.state);
+    }
+    const started = await this.step('sandbox', () => provider.start(plan.spec));
+    let conditions: Condition[] = this.state.status.conditions;
+    for (const condition of [...started.conditions, ...plan.conditions]) {
+      conditions = withCondition(conditions, condition);
+    }
+    await this.publish(this.state.status.phase, {
+      conditions,
+      workspaceFolder: plan.spec.workspaceFolder,
+    });
+    await this.runHooks(plan);
+    if (!this.state.created) this.state.created = true;
+    await this.publish('running');
+  }
+
+  private async runHooks(plan: SandboxPlan): Promise<void> {
+    if (!plan.config) return;
+    const skipped = skippedHostCommand(plan.config);
+    if (skipped && !this.state.hooksDone.includes(skipped.hook)) {
+      const now = new Date().toISOString();
+      await this.endStep({ name: skipped.hook, state: 'skipped', startedAt: now });
+      this.state.hooksDone.push(skipped.hook);
+    }
+    const envd = await this.deps.provider.connect(this.desired.id);
+    try {
+      for (const hook of planHooks(plan.config, 'create')) {
+        if (this.state.hooksDone.includes(hook.hook)) continue;
+        await this.step(hook.hook, () => this.runOne(envd, hook, plan));
+        this.state.hooksDone.push(hook.hook);
+        await this.deps.store.save(this.state);
+      }
+      if (this.state.postStartPending) {
+        for (const hook of planHooks(plan.config, 'start')) {
+          await this.step(hook.hook, () => this.runOne(envd, hook, plan));
+        }
+        this.state.postStartPending = false;
+        await this.deps.store.save(this.state);
+      }
+    } finally {
+      envd.close();
+    }
+  }
+
+  private runOne(envd: Awaited<ReturnType<Provider['connect']>>, hook: HookPlan, plan: SandboxPlan) {
+    return runHook({
+      envd,
+      plan: hook,
+      env: plan.remoteEnv,
+      cwd: plan.spec.workspaceFolder,
+      logPath: this.deps.store.lifecycleLogPath(this.desired.id),
+      timeoutMs: this.deps.config.lifecycleTimeoutMs,
+      signal: this.signal,
+    });
+  }
+
+  private async ensureStopped(): Promise<void> {
+    const sandbox = await this.deps.provider.state(this.desired.id);
+    if (this.isSettled('stopped') && sandbox === 'stopped') return;
+    await this.publish('stopping');
+    await this.deps.provider.stop(this.desired.id);
+    await this.publish('stopped');
+  }
+
+  private async ensureDeleted(): Promise<void> {
+    await this.publish('deleting');
+    await this.deps.provider.remove(this.desired.id);
+    await this.deps.store.remove(this.desired.id);
+    this.state.status = nextStatus(this.state.status, {
+      phase: 'deleted',
+      observedGeneration: this.generation,
+    });
+    this.deps.report(this.desired.id, this.state.status);
+  }
+
+  private async fail(error: unknown): Promise<void> {
+    const hangar = error instanceof HangarError ? error : undefined;
+    const details = hangar?.details ?? {};
+    const step = typeof details.step === 'string' ? details.step : this.runningStep();
+    const exitCode = typeof details.exitCode === 'number' ? details.exitCode : undefined;
+    const reason =
+      typeof details.reason === 'string' ? details.reason : reasonOf(hangar?.code, step);
+    let message = hangar?.message ?? `unexpected error: ${String(error)}`;
+    if (reason === 'LifecycleCommandFailed') {
+      message += `; its last output lines are in the lifecycle log: hangar env logs ${this.desired.name}`;
+    }
+    this.deps.logger.warn(
+      { environmentId: this.desired.id, reason, step, err: hangar ? undefined : error },
+      'environment failed',
+    );
+    if (this.desired.spec.desiredPhase === 'running') {
+      await this.deps.provider.stop(this.desired.id).catch(() => undefined);
+    }
+    await this.publish('failed', {
+      failure: {
+        reason,
+        message: message.slice(0, 4000),
+        ...(step ? { step } : {}),
+        ...(exitCode !== undefined ? { exitCode } : {}),
+      },
+    });
+  }
+
+  private runningStep(): string | undefined {
+    return this.state.status.steps.findLast((step) => step.state === 'failed')?.name;
+  }
+}
+
+function reasonOf(code: string | undefined, step: string | undefined): string {
+  if (code === 'devcontainer_invalid') return 'DevcontainerInvalid';
+  if (step === 'clone') return 'CloneFailed';
+  if (step === 'sandbox') return 'SandboxFailed';
+  return 'Failed';
+}
+
+export function freshState(desired: DesiredEnvironment): LocalEnvironment {
+  return {
+    desired,
+    status: {
+      phase: 'creating',
+      observedGeneration: 0,
+      conditions: [],
+      steps: [],
+      phaseChangedAt: new Date().toISOString(),
+    },
+    prepared: false,
+    created: false,
+    hooksDone: [],
+    postStartPending: false,
+  };
+}

@@ -1,0 +1,179 @@
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HangarError, type EnvironmentStatus } from '@hangar/api';
+import { AuditQueue, type AuditDraft } from './audit-queue.js';
+import { resolveRunnerConfig, type RunnerConfig } from './config.js';
+import { ControlPlaneConnection } from './connection/connection.js';
+import { startGateway } from './gateway/server.js';
+import type { GatewayDeps } from './gateway/deps.js';
+import { enroll, loadIdentity, saveControlPlaneKey, type RunnerIdentity } from './identity.js';
+import { createRunnerLogger, type Logger } from './logger.js';
+import type { Provider } from './providers/provider.js';
+import { SandboxProvider } from './providers/sandbox/index.js';
+import { Reconciler } from './reconcile/reconciler.js';
+import { StateStore } from './state-store.js';
+
+export interface RunningRunner {
+  runnerId: string;
+  gatewayUrl: string;
+  reconciler: Reconciler;
+  connection: ControlPlaneConnection;
+  gatewayRoutes: Awaited<ReturnType<typeof startGateway>>['routes'];
+  close(): Promise<void>;
+}
+
+type RunnerInput = Parameters<typeof resolveRunnerConfig>[0];
+
+async function identityFor(config: RunnerConfig, logger: Logger): Promise<RunnerIdentity> {
+  const existing = await loadIdentity(config.dataDir);
+  if (existing) {
+    if (config.enrollmentToken) logger.info('already enrolled; the enrollment token is not needed');
+    return { ...existing, controlPlaneUrl: config.controlPlaneUrl };
+  }
+  if (!config.enrollmentToken) {
+    throw new HangarError(
+      'invalid_request',
+      `${config.dataDir} holds no runner identity; pass --enroll TOKEN from \`hangar runner create\``,
+      { fields: [{ field: 'enroll', message: 'is required for the first start' }] },
+    );
+  }
+  return enroll({
+    dataDir: config.dataDir,
+    controlPlaneUrl: config.controlPlaneUrl,
+    enrollmentToken: config.enrollmentToken,
+  });
+}
+
+/**
+ * Starts a runner: enrolls on first start, serves the gateway, restores what it knew, and dials
+ * the control plane, reconnecting for as long as it runs. Environments keep running and stay
+ * reachable through the gateway while the control plane is away.
+ */
+export async function startRunner(
+  input: RunnerInput,
+  options: { logger?: Logger; provider?: Provider } = {},
+): Promise<RunningRunner> {
+  const config = await resolveRunnerConfig(input);
+  const logger = options.logger ?? createRunnerLogger({ level: config.logLevel });
+  const asRoot = process.getuid?.() === 0;
+  const provider =
+    options.provider ??
+    new SandboxProvider({ dataDir: join(config.dataDir, 'sandboxes'), logger });
+  await provider.check();
+  let identity = await identityFor(config, logger);
+  const log = logger.child({ runnerId: identity.runnerId });
+  const store = new StateStore(
+    config.dataDir,
+    asRoot ? { uid: config.sandboxUid, gid: config.sandboxGid } : undefined,
+  );
+  await store.init();
+  const queue = await AuditQueue.open(config.dataDir);
+
+  let connection: ControlPlaneConnection | undefined;
+  let inFlight = false;
+  const flushAudit = () => {
+    if (inFlight || !connection?.connected || queue.size === 0) return;
+    inFlight = connection.send({ type: 'audit', records: queue.pending(500) });
+  };
+  const audit = {
+    append: async (draft: AuditDraft) => {
+      const record = await queue.append(draft);
+      flushAudit();
+      return record;
+    },
+  };
+  const report = (environmentId: string, status: EnvironmentStatus) => {
+    connection?.send({ type: 'status', environmentId, status });
+  };
+
+  let gatewayUrl = '';
+  const reconciler = new Reconciler({
+    provider,
+    store,
+    config,
+    logger: log,
+    gatewayUrl: () => gatewayUrl,
+    report,
+  });
+  await reconciler.restore();
+
+  const commandLog = join(config.dataDir, 'commands.log');
+  const deps: GatewayDeps = {
+    identity: () => identity,
+    audit,
+    store,
+    logger: log,
+    envd: async (environmentId) => {
+      const desired = reconciler.desiredOf(environmentId);
+      const state = desired ? await provider.state(environmentId) : 'stopped';
+      if (!desired || desired.spec.desiredPhase !== 'running' || state !== 'running') {
+        throw new HangarError(
+          'environment_not_running',
+          `environment ${environmentId} is not running on this runner; start it and try again`,
+        );
+      }
+      return provider.connect(environmentId);
+    },
+    logCommand: (entry) => appendFile(commandLog, `${JSON.stringify(entry)}\n`, { mode: 0o600 }),
+    workspaceFolder: (environmentId) =>
+      reconciler.allStatuses().find(([id]) => id === environmentId)?.[1].workspaceFolder,
+  };
+  const gateway = await startGateway(deps, {
+    host: config.gatewayHost,
+    port: config.gatewayPort,
+    ...(config.gatewayPublicUrl ? { publicUrl: config.gatewayPublicUrl } : {}),
+  });
+  gatewayUrl = gateway.url;
+
+  connection = new ControlPlaneConnection({
+    identity,
+    gatewayUrl: () => gatewayUrl,
+    classes: config.classes,
+    logger: log,
+  });
+  connection.on('welcome', (welcome) => {
+    void (async () => {
+      if (welcome.controlPlanePublicKey !== identity.controlPlanePublicKeyRaw) {
+        await saveControlPlaneKey(config.dataDir, welcome.controlPlanePublicKey);
+        identity = (await loadIdentity(config.dataDir)) ?? identity;
+      }
+      await queue.acknowledge(welcome.auditAckedSeq);
+      inFlight = false;
+      for (const [id, status] of reconciler.allStatuses()) report(id, status);
+      reconciler.replaceAll(welcome.environments);
+      flushAudit();
+    })().catch((error: unknown) => log.error({ err: error }, 'handling the welcome failed'));
+  });
+  connection.on('environment', (desired) => reconciler.update(desired));
+  connection.on('auditAck', (seq) => {
+    void queue
+      .acknowledge(seq)
+      .then(() => {
+        inFlight = false;
+        flushAudit();
+      })
+      .catch((error: unknown) => log.error({ err: error }, 'acknowledging audit records failed'));
+  });
+  connection.on('disconnected', () => {
+    inFlight = false;
+  });
+  connection.start();
+  log.info({ gatewayUrl, controlPlaneUrl: config.controlPlaneUrl }, 'runner started');
+
+  return {
+    runnerId: identity.runnerId,
+    gatewayUrl,
+    reconciler,
+    connection,
+    gatewayRoutes: gateway.routes,
+    async close() {
+      connection?.close();
+      await reconciler.drain();
+      if (config.stopEnvironmentsOnExit) {
+        for (const [id] of reconciler.allStatuses()) await provider.stop(id).catch(() => undefined);
+      }
+      await gateway.close();
+      log.info('runner stopped');
+    },
+  };
+}
