@@ -196,6 +196,8 @@ export async function startPostgres() {
     throw error;
   }
 
+  // Known gap: if this process is killed with SIGKILL, the server (in its own process group, so
+  // that Ctrl-C reaches the tests first) keeps running and its temporary directory stays behind.
   const onExit = () => {
     child.kill('SIGKILL');
     cleanUp();

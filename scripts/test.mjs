@@ -15,6 +15,7 @@ import { startPostgres } from './postgres.mjs';
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const postgresUrlVariable = 'HANGAR_TEST_POSTGRES_URL';
 const concurrency = 2;
+const handledSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 function log(message) {
   process.stderr.write(`test: ${message}\n`);
@@ -59,7 +60,7 @@ async function main(args) {
   if (files.length === 0) {
     log(
       all.length === 0
-        ? 'no compiled test files (*.test.js under packages/*/dist or test/dist); run `npm run build`'
+        ? 'no compiled test files (*.test.js in packages/*/dist, test/dist); run `npm run build`'
         : `no test file path contains ${filters.map((f) => `"${f}"`).join(' or ')}`,
     );
     return 1;
@@ -72,8 +73,7 @@ async function main(args) {
     interrupted ??= signal;
     if (child && child.exitCode === null) child.kill(signal);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of handledSignals) process.on(signal, onSignal);
 
   try {
     if (process.env[postgresUrlVariable]) {
@@ -103,8 +103,7 @@ async function main(args) {
     return exitCodeOf(code, signal);
   } finally {
     await postgres?.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of handledSignals) process.off(signal, onSignal);
   }
 }
 

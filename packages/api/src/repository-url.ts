@@ -23,9 +23,10 @@ export function repositoryUrlProblem(url: string): string | null {
     } catch {
       return 'is not a valid URL';
     }
-    if (parsed.password) {
+    const web = scheme === 'http' || scheme === 'https';
+    if (parsed.password || (web && parsed.username)) {
       return (
-        'must not carry a password: the control plane never stores credentials; ' +
+        'must not carry a user name or password: the control plane never stores credentials; ' +
         'give the runner a git credential instead (see the runner configuration)'
       );
     }

@@ -105,8 +105,13 @@ function withoutUndefined<T>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as T;
 }
 
-/** Strings stored in the log may not hold NUL, which PostgreSQL's TEXT cannot keep. */
-function checkNoNul(prepared: PreparedEntry): void {
+const loneSurrogate = /\p{Surrogate}/u;
+
+/**
+ * Every string must survive storage unchanged, or the record's hash would no longer match: no
+ * NUL (PostgreSQL's TEXT cannot hold it) and no lone UTF-16 surrogate (stored as U+FFFD).
+ */
+function checkStorableText(prepared: PreparedEntry): void {
   const strings: [string, string][] = [
     ['orgId', prepared.orgId],
     ['actor.id', prepared.actor.id],
@@ -116,8 +121,13 @@ function checkNoNul(prepared: PreparedEntry): void {
     ['target.kind', prepared.target?.kind ?? ''],
     ['target.id', prepared.target?.id ?? ''],
   ];
+  for (const [key, value] of Object.entries(prepared.details)) {
+    strings.push([`details.${key}`, key]);
+    if (typeof value === 'string') strings.push([`details.${key}`, value]);
+  }
   for (const [field, text] of strings) {
     if (text.includes('\u0000')) throw invalid(field, 'contains a NUL character');
+    if (loneSurrogate.test(text)) throw invalid(field, 'is not well-formed Unicode');
   }
 }
 
@@ -141,6 +151,6 @@ export function prepareEntry(entry: AuditEntry): PreparedEntry {
     details: normalizeDetails(entry.details),
   };
   checkRecord({ ...prepared, seq: 1, prevHash: genesisHash, hash: genesisHash });
-  checkNoNul(prepared);
+  checkStorableText(prepared);
   return prepared;
 }

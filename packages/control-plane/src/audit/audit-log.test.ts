@@ -185,6 +185,9 @@ for (const backend of testBackends()) {
         [{ details: { ['k'.repeat(65)]: 1 } }, 'details'],
         [{ details: { long: 'x'.repeat(1001) } }, 'details.long'],
         [{ sourceAddress: 'a\u0000b' }, 'sourceAddress'],
+        [{ requestId: 'a\ud800b' }, 'requestId'],
+        [{ details: { note: 'x\udc00' } }, 'details.note'],
+        [{ details: { ['k\u0000']: 1 } }, 'details.k'],
       ];
       for (const [overrides, field] of cases) {
         await assert.rejects(audit.record(entry('org_bad', overrides)), (error: unknown) => {
@@ -197,6 +200,15 @@ for (const backend of testBackends()) {
           return true;
         });
       }
+    });
+
+    it('keeps text outside ASCII intact, so the chain still verifies', async () => {
+      const text = 'Zoë 🚀 配置 \u2028';
+      await audit.record(entry('org_unicode', { requestId: text, details: { note: text } }));
+      const exported = await audit.export('org_unicode');
+      assert.equal(exported.records[0]?.requestId, text);
+      assert.equal(exported.records[0]?.details.note, text);
+      assert.equal(verifyChain(exported.records, exported.checkpoints, publicKey).ok, true);
     });
 
     it('refuses a signing key that is not an Ed25519 private key', () => {

@@ -32,7 +32,7 @@ export interface AuditLogOptions {
   checkpointEvery?: number;
 }
 
-export interface AuditPage {
+export interface AuditQueryResult {
   records: AuditRecord[];
   /** Present when more records match; pass it back as `cursor` for the next page. */
   nextCursor?: string;
@@ -131,8 +131,13 @@ export class AuditLog {
     return rows[0] ?? null;
   }
 
-  /** One page of records, oldest first; see `selectAuditPage` for the filters. */
-  async query(orgId: string, query: AuditQuery = {}): Promise<AuditPage> {
+  /**
+   * One page of records, oldest first (ascending sequence number), so that paging with
+   * `nextCursor` sees every record once even while new ones arrive. Filters: `actor` (actor id),
+   * `action` (exact, or a prefix such as `environment.*`), `target` (target id), `since`
+   * (inclusive) and `until` (exclusive) as RFC 3339 times, `limit` (default 100, at most 1000).
+   */
+  async query(orgId: string, query: AuditQuery = {}): Promise<AuditQueryResult> {
     const select = selectAuditPage(orgId, query);
     const rows = await this.db.query<AuditRow>(select.sql, select.params);
     const records = rows.slice(0, select.limit).map(toRecord);
@@ -190,7 +195,8 @@ export class AuditLog {
     const head = await this.readHead(tx, orgId);
     if (head) return head;
     await tx.execute(
-      'INSERT INTO audit_heads (org_id, seq, hash) VALUES (?, 0, ?) ON CONFLICT (org_id) DO NOTHING',
+      `INSERT INTO audit_heads (org_id, seq, hash) VALUES (?, 0, ?)
+       ON CONFLICT (org_id) DO NOTHING`,
       [orgId, genesisHash],
     );
     const created = await this.readHead(tx, orgId);

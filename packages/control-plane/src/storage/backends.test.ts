@@ -222,7 +222,8 @@ describe('SQLite specifics', () => {
   it('enforces foreign keys', async () => {
     await assert.rejects(
       handle.db.execute(
-        "INSERT INTO users (id, org_id, external_key, role, created_at) VALUES ('u', 'nope', 'k', 'owner', 0)",
+        `INSERT INTO users (id, org_id, external_key, role, created_at)
+         VALUES ('u', 'nope', 'k', 'owner', 0)`,
       ),
       /FOREIGN KEY/,
     );
@@ -242,7 +243,7 @@ describe('SQLite specifics', () => {
     assert.deepEqual(events, ['tx start', 'tx end', 'outside ran']);
   });
 
-  it('refuses, instead of deadlocking, a statement on the database inside its own transaction', async () => {
+  it('refuses, not deadlocks, a statement on the database inside its transaction', async () => {
     await assert.rejects(
       handle.db.transaction(async () => {
         await handle.db.query('SELECT 1 AS one');
@@ -256,7 +257,7 @@ describe('SQLite specifics', () => {
     assert.deepEqual(await handle.db.query('SELECT 1 AS one'), [{ one: 1 }]);
   });
 
-  it('waits for another process holding the write lock without stalling the event loop', async () => {
+  it('waits for a write lock held by another process without stalling', async () => {
     const holder = await holdWriteLock(handle.url, 300);
     let ticks = 0;
     const ticker = setInterval(() => (ticks += 1), 5);

@@ -161,6 +161,10 @@ class PostgresDatabase implements Database {
     }
   }
 
+  // Known gap: pg's connectionTimeoutMillis also bounds the wait for a free pooled connection,
+  // so a burst of far more concurrent requests than `max` can fail after connectTimeoutMs with
+  // a "cannot use PostgreSQL" error although the server is fine; a separate queue limit would
+  // tell the two apart.
   private async connect(): Promise<Connection> {
     if (this.closing) throw closedDatabaseError('PostgreSQL');
     try {

@@ -7,7 +7,7 @@ import {
   type Step,
 } from '@hangar/api';
 import type { RunnerConfig } from '../config.js';
-import { planHooks, skippedHostCommand, type HookPlan } from '../devcontainer/index.js';
+import { HOOK_RUNS, planHooks, skippedHostCommand, type HookPlan } from '../devcontainer/index.js';
 import type { Logger } from '../logger.js';
 import type { Provider } from '../providers/provider.js';
 import type { LocalEnvironment, StateStore } from '../state-store.js';
@@ -148,7 +148,10 @@ export class EnvironmentWorker {
     }
     const envd = await this.deps.provider.connect(this.desired.id);
     try {
-      for (const hook of planHooks(plan.config, 'create')) {
+      const once = planHooks(plan.config, 'create').filter(
+        (hook) => HOOK_RUNS[hook.hook] === 'oncePerEnvironment',
+      );
+      for (const hook of once) {
         if (this.state.hooksDone.includes(hook.hook)) continue;
         await this.step(hook.hook, () => this.runOne(envd, hook, plan));
         this.state.hooksDone.push(hook.hook);

@@ -1,4 +1,13 @@
-import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -13,10 +22,13 @@ export function prepareOwnedDir(dir: string, owner: { uid: number; gid: number }
   if (stats.uid !== owner.uid || stats.gid !== owner.gid) chownSync(dir, owner.uid, owner.gid);
 }
 
-/** Hands a whole tree to `owner`, e.g. a volume the runner filled as root before the start. */
+/**
+ * Hands a whole tree to `owner`, e.g. a volume the runner filled as root before the start.
+ * Symlinks are changed themselves, never followed.
+ */
 export function chownTree(dir: string, owner: { uid: number; gid: number }): void {
   const stats = lstatSync(dir);
-  if (stats.uid !== owner.uid || stats.gid !== owner.gid) chownSync(dir, owner.uid, owner.gid);
+  if (stats.uid !== owner.uid || stats.gid !== owner.gid) lchownSync(dir, owner.uid, owner.gid);
   if (!stats.isDirectory()) return;
   for (const name of readdirSync(dir)) chownTree(join(dir, name), owner);
 }

@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HangarError } from '@hangar/api';
+import { createEnvdClient } from '../../envd-client.js';
+import { isSameProcessAlive, procStat } from './processes.js';
+
+/**
+ * The keeper: a shell that first writes its own pid into every cgroup of the environment (so all
+ * it starts is inside them from the first instruction), then runs bwrap, through setpriv when the
+ * runner is root, and waits for it. It runs in its own session, so it outlives the runner; bwrap's
+ * `--die-with-parent` ties the sandbox to the keeper, so killing the keeper ends everything.
+ */
+const keeperScript = [
+  'while [ "$#" -gt 0 ] && [ "$1" != -- ]; do',
+  '  echo $$ > "$1" || { echo "hangar: cannot join cgroup $1" >&2; exit 125; }',
+  '  shift',
+  'done',
+  'shift',
+  '"$@"',
+  'status=$?',
+  'echo "hangar: the sandbox exited with status $status" >&2',
+  'exit $status',
+].join('\n');
+
+export interface KeeperOptions {
+  procsFiles: string[];
+  /** bwrap and its arguments, behind setpriv when the runner is root. */
+  command: string[];
+  logPath: string;
+}
+
+export interface Keeper {
+  pid: number;
+  startTicks: string;
+}
+
+export function launchKeeper(options: KeeperOptions): Keeper {
+  const logFd = openSync(options.logPath, 'w', 0o600);
+  try {
+    const child = spawn(
+      '/bin/sh',
+      ['-c', keeperScript, 'hangar-keeper', ...options.procsFiles, '--', ...options.command],
+      {
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+      },
+    );
+    child.on('error', () => undefined);
+    child.unref();
+    const pid = child.pid;
+    const stat = pid === undefined ? undefined : procStat(pid);
+    if (pid === undefined || stat === undefined) {
+      throw new HangarError('internal', `the sandbox's keeper shell did not start; see ${options.logPath}`);
+    }
+    return { pid, startTicks: stat.startTicks };
+  } finally {
+    closeSync(logFd);
+  }
+}
+
+export function logTail(logPath: string, maxChars = 1500): string {
+  try {
+    const text = readFileSync(logPath, 'utf8').trim();
+    return text.length > maxChars ? `...${text.slice(-maxChars)}` : text;
+  } catch {
+    return '';
+  }
+}
+
+/** Resolves once envd answers a ping; fails early, with bwrap's words, if the sandbox exits. */
+export async function waitForEnvd(options: {
+  keeper: Keeper;
+  socketPath: string;
+  logPath: string;
+  timeoutMs: number;
+}): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  const client = createEnvdClient({ socketPath: options.socketPath, timeoutMs: options.timeoutMs });
+  try {
+    for (let attempt = 0; ; attempt += 1) {
+      if (!isSameProcessAlive(options.keeper.pid, options.keeper.startTicks)) {
+        throw new HangarError(
+          'internal',
+          `the sandbox exited while starting: ${logTail(options.logPath) || 'no output'}`,
+        );
+      }
+      try {
+        await client.ping();
+        return;
+      } catch (error: unknown) {
+        if (!(error instanceof HangarError) || error.code !== 'environment_not_running') throw error;
+      }
+      if (Date.now() > deadline) {
+        throw new HangarError(
+          'internal',
+          `envd did not answer within ${options.timeoutMs} ms of the sandbox starting: ` +
+            (logTail(options.logPath) || 'no output'),
+        );
+      }
+      await sleep(attempt < 50 ? 2 : 20);
+    }
+  } finally {
+    client.close();
+  }
+}

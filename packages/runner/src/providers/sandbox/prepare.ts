@@ -1,0 +1,156 @@
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HangarError } from '@hangar/api';
+import type { EnvdConfig } from '@hangar/envd/config.js';
+import type { SandboxSpec } from '../provider.js';
+import { bwrapArgs, hostRootEntries } from './bwrap-args.js';
+import { prepareEtc } from './etc-files.js';
+import { assertReachable } from './host-access.js';
+import type { HostTools } from './host-check.js';
+import {
+  environmentPaths,
+  homeFolder,
+  inside,
+  MAX_SOCKET_PATH_BYTES,
+  type EnvironmentPaths,
+} from './layout.js';
+import { prepareOwnedDir } from './volume.js';
+
+export interface HostUser {
+  uid: number;
+  gid: number;
+}
+
+/** Who the sandbox runs as on the host: the spec's user when root, otherwise the runner itself. */
+export function hostUserFor(spec: SandboxSpec): HostUser {
+  const uid = process.getuid?.() ?? 0;
+  if (uid === 0) return { uid: spec.user.uid, gid: spec.user.gid };
+  return { uid, gid: process.getgid?.() ?? uid };
+}
+
+export function hostnameFor(environmentId: string): string {
+  const name = environmentId
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
+  return name === '' ? 'hangar' : name;
+}
+
+/** The variables every command inside gets before its own: the user's basics, then containerEnv. */
+export function commandEnv(spec: SandboxSpec, hostname: string): Record<string, string> {
+  const home = homeFolder(spec.user.name);
+  return {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: home,
+    USER: spec.user.name,
+    LOGNAME: spec.user.name,
+    SHELL: shellPath(),
+    HOSTNAME: hostname,
+    LANG: 'C.UTF-8',
+    ...spec.containerEnv,
+  };
+}
+
+function shellPath(): string {
+  return existsSync('/usr/bin/bash') || existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh';
+}
+
+/**
+ * Lays out the environment's state directory (home, socket dir, /etc files, envd's
+ * configuration), hands the writable parts to the sandbox's user, and returns the command that
+ * starts the sandbox.
+ */
+export function prepareSandbox(options: {
+  dataDir: string;
+  spec: SandboxSpec;
+  tools: HostTools;
+  nodePath: string;
+  envdPackageDir: string;
+}): { paths: EnvironmentPaths; command: string[]; hostUser: HostUser } {
+  const { spec, tools } = options;
+  const paths = environmentPaths(options.dataDir, spec.environmentId);
+  if (Buffer.byteLength(paths.socket) > MAX_SOCKET_PATH_BYTES) {
+    throw new HangarError(
+      'internal',
+      `the envd socket path ${paths.socket} is longer than the ${MAX_SOCKET_PATH_BYTES} bytes a ` +
+        "unix socket allows; give the runner a shorter data dir",
+    );
+  }
+  const hostUser = hostUserFor(spec);
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o711 });
+  mkdirSync(paths.root, { recursive: true, mode: 0o711 });
+  prepareOwnedDir(paths.home, hostUser);
+  prepareOwnedDir(paths.runDir, hostUser);
+  chmodSync(paths.runDir, 0o700);
+  rmSync(paths.socket, { force: true });
+  prepareOwnedDir(spec.workspaceDir, hostUser);
+  const hostname = hostnameFor(spec.environmentId);
+  const home = homeFolder(spec.user.name);
+  const etcMounts = prepareEtc({
+    dir: paths.etcDir,
+    user: { ...spec.user, home, shell: shellPath() },
+    hostname,
+  });
+  writeEnvdConfig(paths.envdConfig, hostUser, {
+    socketPath: inside.socket,
+    workspaceFolder: spec.workspaceFolder,
+    roots: [spec.workspaceFolder, home, inside.tmp],
+    env: commandEnv(spec, hostname),
+    killGraceMs: 1000,
+    outputQuietMs: 500,
+  });
+  assertReachable(
+    [
+      paths.home,
+      paths.runDir,
+      paths.envdConfig,
+      join(paths.etcDir, 'passwd'),
+      spec.workspaceDir,
+      options.nodePath,
+      join(options.envdPackageDir, 'dist', 'main.js'),
+    ],
+    { uid: hostUser.uid, gids: [hostUser.gid] },
+  );
+  const args = bwrapArgs({
+    hostname,
+    uid: spec.user.uid,
+    gid: spec.user.gid,
+    rootEntries: hostRootEntries(),
+    etcMounts,
+    nodePath: options.nodePath,
+    envdPackageDir: options.envdPackageDir,
+    envdConfigPath: paths.envdConfig,
+    runDir: paths.runDir,
+    volumes: [
+      { source: paths.home, dest: home },
+      { source: spec.workspaceDir, dest: spec.workspaceFolder },
+    ],
+    tmpSizeBytes: spec.class.memoryMiB * 1024 * 1024,
+    env: { PATH: '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' },
+    chdir: spec.workspaceFolder,
+    disableUserns: tools.disableUserns,
+  });
+  const bwrap = [tools.bwrapPath, ...args];
+  const command = tools.setprivPath
+    ? [
+        tools.setprivPath,
+        `--reuid=${hostUser.uid}`,
+        `--regid=${hostUser.gid}`,
+        '--clear-groups',
+        '--inh-caps=-all',
+        '--bounding-set=-all',
+        '--no-new-privs',
+        '--',
+        ...bwrap,
+      ]
+    : bwrap;
+  return { paths, command, hostUser };
+}
+
+/** Readable by the sandbox's user only: it holds containerEnv, which may carry secrets. */
+function writeEnvdConfig(path: string, owner: HostUser, config: EnvdConfig): void {
+  rmSync(path, { force: true });
+  writeFileSync(path, JSON.stringify(config), { mode: 0o400 });
+  if (process.getuid?.() === 0) chownSync(path, owner.uid, owner.gid);
+}
