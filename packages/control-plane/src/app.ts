@@ -68,8 +68,9 @@ export async function buildApp(context: Context, hub: RunnerHub) {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   enforceAccessRules(app, context, routes);
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', async (request, reply) => {
     reply.header('cache-control', 'no-store');
+    reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
   });
 

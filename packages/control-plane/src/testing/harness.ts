@@ -10,6 +10,7 @@ import type { ControlPlaneConfig } from '../config.js';
 export interface ApiResponse<T = unknown> {
   status: number;
   body: T;
+  requestId: string;
 }
 
 export interface TestControlPlane {
@@ -52,7 +53,7 @@ export async function startTestControlPlane(
     });
     const text = await response.text();
     const body = text ? (JSON.parse(text) as never) : (undefined as never);
-    return { status: response.status, body };
+    return { status: response.status, body, requestId: response.headers.get('x-request-id') ?? '' };
   };
   return {
     cp,

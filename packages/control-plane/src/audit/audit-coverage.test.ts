@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { AuditRecord, Environment } from '@hangar/api';
+import { testBackends } from '../storage/testing.js';
+import { connectedRunner, createEnvironment, waitForPhase } from '../testing/fixtures.js';
+import { startTestControlPlane, type TestControlPlane } from '../testing/harness.js';
+
+type Case = (t: TestControlPlane) => Promise<{ status: number; requestId: string }>;
+
+/**
+ * One valid call for every state-changing route. A new route without a case here fails the
+ * test, so no action can be added without proving that it is audited.
+ */
+async function cases(t: TestControlPlane): Promise<Record<string, Case>> {
+  const { runner } = await connectedRunner(t, 'audited');
+  const running = await createEnvironment(t);
+  runner.reportStatus(running.id, { phase: 'running' }, 1);
+  await waitForPhase(t, running.id, 'running');
+  const stopped = await createEnvironment(t);
+  runner.reportStatus(stopped.id, { phase: 'stopped' }, 1);
+  await t.request('POST', `/v1/environments/${stopped.id}/stop`);
+  await waitForPhase(t, stopped.id, 'stopped');
+  return {
+    'POST /v1/tokens': (t) =>
+      t.request('POST', '/v1/tokens', { body: { scopes: ['environments:read'], expiresInS: 600 } }),
+    'POST /v1/runners': (t) => t.request('POST', '/v1/runners', { body: { name: 'another' } }),
+    'POST /v1/runners/enroll': async (t) => {
+      const made = await t.request<{ enrollmentToken: string }>('POST', '/v1/runners', {
+        body: { name: 'enrolling' },
+      });
+      return t.request('POST', '/v1/runners/enroll', {
+        token: null,
+        body: { enrollmentToken: made.body.enrollmentToken, publicKey: runner.keys.publicKey },
+      });
+    },
+    'POST /v1/environments': (t) => t.request('POST', '/v1/environments', { body: {} }),
+    'POST /v1/environments/:id/stop': (t) => t.request('POST', `/v1/environments/${running.id}/stop`),
+    'POST /v1/environments/:id/start': (t) =>
+      t.request('POST', `/v1/environments/${stopped.id}/start`),
+    'DELETE /v1/environments/:id': (t) => t.request('DELETE', `/v1/environments/${stopped.id}`),
+    'POST /v1/environments/:id/access': (t) =>
+      t.request('POST', `/v1/environments/${running.id}/access`, { body: { operations: ['exec'] } }),
+  };
+}
+
+for (const backend of testBackends()) {
+  describe(`audit coverage on ${backend.kind}`, () => {
+    test('every state-changing route writes an audit record with its request id', async () => {
+      const t = await startTestControlPlane(backend);
+      try {
+        const table = await cases(t);
+        const mutating = t.cp.routes.filter(
+          (route) => route.method !== 'GET' && route.access?.kind !== 'public',
+        );
+        for (const route of mutating) {
+          const key = `${route.method} ${route.url}`;
+          const call = table[key];
+          assert.ok(call, `no audit case for ${key}: add one`);
+          const response = await call(t);
+          assert.ok(response.status < 300, `${key} answered ${response.status}`);
+          const exported = await t.request<{ records: AuditRecord[] }>('GET', '/v1/audit/export');
+          const system = await t.cp.context.audit.export('system');
+          const all = [...exported.body.records, ...system.records];
+          assert.ok(
+            all.some((record) => record.requestId === response.requestId),
+            `${key} left no audit record`,
+          );
+        }
+      } finally {
+        await t.close();
+      }
+    });
+
+    test('when the audit record cannot be written the action is refused and nothing is made', async () => {
+      const t = await startTestControlPlane(backend);
+      try {
+        await connectedRunner(t);
+        const before = await t.request<{ environments: Environment[] }>('GET', '/v1/environments');
+        const db = t.cp.context.db;
+        if (db.kind === 'sqlite') {
+          await db.execute(
+            `CREATE TRIGGER audit_fails BEFORE INSERT ON audit_records
+             BEGIN SELECT RAISE(ABORT, 'audit storage is full'); END`,
+          );
+        } else {
+          await db.execute(
+            `CREATE FUNCTION audit_fails() RETURNS trigger AS $$
+             BEGIN RAISE EXCEPTION 'audit storage is full'; END $$ LANGUAGE plpgsql`,
+          );
+          await db.execute(
+            `CREATE TRIGGER audit_fails BEFORE INSERT ON audit_records
+             FOR EACH ROW EXECUTE FUNCTION audit_fails()`,
+          );
+        }
+        const create = await t.request('POST', '/v1/environments', { body: { name: 'never' } });
+        assert.equal(create.status, 503);
+        assert.equal(create.body.code, 'audit_unavailable');
+        const runner = await t.request('POST', '/v1/runners', { body: { name: 'never' } });
+        assert.equal(runner.status, 503);
+        const after = await t.request<{ environments: Environment[] }>('GET', '/v1/environments');
+        assert.equal(after.body.environments.length, before.body.environments.length);
+        const runners = await t.request<{ runners: { name: string }[] }>('GET', '/v1/runners');
+        assert.ok(!runners.body.runners.some((item) => item.name === 'never'));
+      } finally {
+        await t.close();
+      }
+    });
+  });
+}
