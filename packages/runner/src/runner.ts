@@ -9,7 +9,7 @@ import type { GatewayDeps } from './gateway/deps.js';
 import { enroll, loadIdentity, saveControlPlaneKey, type RunnerIdentity } from './identity.js';
 import { createRunnerLogger, type Logger } from './logger.js';
 import type { Provider } from './providers/provider.js';
-import { SandboxProvider } from './providers/sandbox/index.js';
+import { SandboxProvider } from './providers/sandbox/sandbox-provider.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { StateStore } from './state-store.js';
 

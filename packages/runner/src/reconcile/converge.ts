@@ -149,7 +149,7 @@ export class EnvironmentWorker {
     const envd = await this.deps.provider.connect(this.desired.id);
     try {
       const once = planHooks(plan.config, 'create').filter(
-        (hook) => HOOK_RUNS[hook.hook] === 'oncePerEnvironment',
+        (hook) => hook.hook !== 'initializeCommand' && HOOK_RUNS[hook.hook] === 'oncePerEnvironment',
       );
       for (const hook of once) {
         if (this.state.hooksDone.includes(hook.hook)) continue;
