@@ -50,11 +50,12 @@ export interface BwrapPlan {
 }
 
 /**
- * The bubblewrap command line for one sandbox: every namespace unshared (network: loopback only),
- * the host image read-only, a tmpfs /tmp, the volumes read-write, a read-only root otherwise, and
- * envd as the command. `--die-with-parent` ends the sandbox when its keeper process dies.
+ * The bubblewrap options for one sandbox: every namespace unshared (network: loopback only), the
+ * host image read-only, a tmpfs /tmp, the volumes read-write, a read-only root otherwise.
+ * `--die-with-parent` ends the sandbox when its keeper process dies. The options travel through
+ * `--args <fd>` (see {@link encodeArgs}), so host paths do not show in process lists.
  */
-export function bwrapArgs(plan: BwrapPlan): string[] {
+export function bwrapOptions(plan: BwrapPlan): string[] {
   const args = [
     '--unshare-user',
     '--unshare-pid',
@@ -90,6 +91,14 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
   args.push('--chdir', plan.chdir, '--clearenv');
   for (const [key, value] of Object.entries(plan.env)) args.push('--setenv', key, value);
   args.push('--new-session', '--die-with-parent', '--remount-ro', '/');
-  args.push('--', inside.node, inside.envdMain, inside.envdConfig);
   return args;
+}
+
+/** What bwrap runs inside: envd on the mounted Node binary. */
+export const envdCommand = [inside.node, inside.envdMain, inside.envdConfig] as const;
+
+/** The NUL-separated form `bwrap --args <fd>` reads. */
+export function encodeArgs(args: string[]): Buffer {
+  if (args.some((arg) => arg.includes('\0'))) throw new Error('a bwrap argument contains NUL');
+  return Buffer.from(args.map((arg) => `${arg}\0`).join(''), 'utf8');
 }

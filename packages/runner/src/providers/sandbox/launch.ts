@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HangarError } from '@hangar/api';
-import { createEnvdClient } from '../../envd-client.js';
+import { createEnvdClient } from './envd-socket-client.js';
 import { isSameProcessAlive, procStat } from './processes.js';
 
 /**
@@ -25,6 +25,8 @@ const keeperScript = [
 
 export interface KeeperOptions {
   procsFiles: string[];
+  /** Opened for reading as descriptor 3 of the keeper (bwrap's `--args 3`). */
+  argsPath: string;
   /** bwrap and its arguments, behind setpriv when the runner is root. */
   command: string[];
   logPath: string;
@@ -37,13 +39,14 @@ export interface Keeper {
 
 export function launchKeeper(options: KeeperOptions): Keeper {
   const logFd = openSync(options.logPath, 'w', 0o600);
+  const argsFd = openSync(options.argsPath, 'r');
   try {
     const child = spawn(
       '/bin/sh',
       ['-c', keeperScript, 'hangar-keeper', ...options.procsFiles, '--', ...options.command],
       {
         detached: true,
-        stdio: ['ignore', logFd, logFd],
+        stdio: ['ignore', logFd, logFd, argsFd],
         env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
       },
     );
@@ -57,6 +60,7 @@ export function launchKeeper(options: KeeperOptions): Keeper {
     return { pid, startTicks: stat.startTicks };
   } finally {
     closeSync(logFd);
+    closeSync(argsFd);
   }
 }
 

@@ -30,6 +30,8 @@ export interface EnvironmentPaths {
   /** Generated /etc files (passwd, group, hosts, ...), mounted read-only one by one. */
   etcDir: string;
   envdConfig: string;
+  /** bwrap's options, NUL-separated, handed to it as `--args 3`. */
+  bwrapArgs: string;
   /** Output of bwrap and envd's own log. */
   log: string;
   /** Present while the sandbox runs (or may run): pids, cgroups, conditions. */
@@ -46,6 +48,7 @@ export function environmentPaths(dataDir: string, environmentId: string): Enviro
     socket: join(runDir, 'envd.sock'),
     etcDir: join(root, 'etc'),
     envdConfig: join(root, 'envd.json'),
+    bwrapArgs: join(root, 'bwrap.args'),
     log: join(root, 'sandbox.log'),
     record: join(root, 'running.json'),
   };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { HangarError } from '@hangar/api';
 import type { EnvdConfig } from '@hangar/envd/config.js';
 import type { SandboxSpec } from '../provider.js';
-import { bwrapArgs, hostRootEntries } from './bwrap-args.js';
+import { bwrapOptions, encodeArgs, envdCommand, hostRootEntries } from './bwrap-args.js';
 import { prepareEtc } from './etc-files.js';
 import { assertReachable } from './host-access.js';
 import type { HostTools } from './host-check.js';
@@ -15,6 +15,9 @@ import {
   type EnvironmentPaths,
 } from './layout.js';
 import { prepareOwnedDir } from './volume.js';
+
+/** The descriptor on which the keeper hands bwrap its options file. */
+export const argsFd = 3;
 
 export interface HostUser {
   uid: number;
@@ -112,7 +115,7 @@ export function prepareSandbox(options: {
     ],
     { uid: hostUser.uid, gids: [hostUser.gid] },
   );
-  const args = bwrapArgs({
+  const bwrapOpts = bwrapOptions({
     hostname,
     uid: spec.user.uid,
     gid: spec.user.gid,
@@ -131,7 +134,8 @@ export function prepareSandbox(options: {
     chdir: spec.workspaceFolder,
     disableUserns: tools.disableUserns,
   });
-  const bwrap = [tools.bwrapPath, ...args];
+  writeFileSync(paths.bwrapArgs, encodeArgs(bwrapOpts), { mode: 0o600 });
+  const bwrap = [tools.bwrapPath, '--args', String(argsFd), '--', ...envdCommand];
   const command = tools.setprivPath
     ? [
         tools.setprivPath,

@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HangarError, type Condition } from '@hangar/api';
 import { pino } from 'pino';
-import { createEnvdClient } from '../../envd-client.js';
-import type { Logger } from '../../logger.js';
+import { createEnvdClient } from './envd-socket-client.js';
+import type { Logger } from 'pino';
 import type { EnvdClient, Provider, SandboxSpec, SandboxState } from '../provider.js';
 import { detectCgroupHost, type CgroupHost } from './cgroup-host.js';
 import {
@@ -118,6 +118,7 @@ export class SandboxProvider implements Provider {
       try {
         const keeper = launchKeeper({
           procsFiles: procsFiles(cgroups),
+          argsPath: prepared.paths.bwrapArgs,
           command: prepared.command,
           logPath: paths.log,
         });

@@ -1,0 +1,131 @@
+import { HangarError, type DesiredPhase, type Environment } from '@hangar/api';
+import { formatDurationMs } from './durations.js';
+import type { HttpClient } from './http-client.js';
+
+export type WatchOutcome = 'reached' | 'failed' | 'deleted' | 'superseded';
+
+export interface WatchResult {
+  environment: Environment;
+  outcome: WatchOutcome;
+}
+
+export interface WatchOptions {
+  target: DesiredPhase;
+  /**
+   * Server time of the request that started the wait: a `failed` status from before it, not
+   * yet observed for the current spec, is the past and does not end the wait.
+   */
+  sinceTime: string;
+  /** One line of progress, for stderr. */
+  report: (line: string) => void;
+  /** How long one long poll may wait on the control plane. */
+  pollWaitMs?: number;
+  /** How long to keep retrying while the control plane cannot be reached. */
+  reconnectForMs?: number;
+}
+
+const settledPhases = new Set(['running', 'stopped', 'deleted', 'failed']);
+
+/** Prints each phase change, lifecycle step and condition once, as statuses arrive. */
+export class ProgressPrinter {
+  private phase: string | undefined;
+  private readonly steps = new Map<string, string>();
+  private readonly conditions = new Map<string, string>();
+
+  constructor(private readonly report: (line: string) => void) {}
+
+  show(environment: Environment): void {
+    const { status } = environment;
+    const phaseChanged = status.phase !== this.phase;
+    this.phase = status.phase;
+    const phaseLine = `${environment.name}: ${status.phase}`;
+    const settled = settledPhases.has(status.phase);
+    if (phaseChanged && !settled) this.report(phaseLine);
+    for (const step of status.steps) {
+      const key = `${step.name}@${step.startedAt}`;
+      if (this.steps.get(key) === step.state) continue;
+      this.steps.set(key, step.state);
+      this.report(`  step ${step.name}: ${stepText(step)}`);
+    }
+    for (const condition of status.conditions) {
+      const value = `${condition.status} ${condition.reason} ${condition.message}`;
+      if (this.conditions.get(condition.type) === value) continue;
+      this.conditions.set(condition.type, value);
+      this.report(`  condition ${condition.type}=${condition.status}: ${condition.message}`);
+    }
+    if (phaseChanged && settled) this.report(phaseLine);
+  }
+}
+
+function stepText(step: Environment['status']['steps'][number]): string {
+  const tookMs =
+    step.finishedAt !== undefined ? Date.parse(step.finishedAt) - Date.parse(step.startedAt) : NaN;
+  const took = Number.isFinite(tookMs) ? ` (${formatDurationMs(tookMs)})` : '';
+  const exit = step.exitCode !== undefined && step.state === 'failed' ? `, exit code ${step.exitCode}` : '';
+  return `${step.state}${exit}${took}`;
+}
+
+/** Whether the environment has settled for this wait, and how. */
+export function settledOutcome(
+  environment: Environment,
+  options: Pick<WatchOptions, 'target' | 'sinceTime'>,
+): WatchOutcome | undefined {
+  const { status, generation, spec } = environment;
+  const current = status.observedGeneration >= generation;
+  if (status.phase === options.target && current) return 'reached';
+  if (status.phase === 'deleted' && options.target !== 'deleted') return 'deleted';
+  if (
+    status.phase === 'failed' &&
+    (current || Date.parse(status.phaseChangedAt) >= Date.parse(options.sinceTime))
+  ) {
+    return 'failed';
+  }
+  if (spec.desiredPhase !== options.target) return 'superseded';
+  return undefined;
+}
+
+function isUnreachable(error: unknown): boolean {
+  return error instanceof HangarError && error.details?.unreachable === true;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Long-polls `GET /v1/environments/:id?afterVersion=N` until the environment reaches `target`,
+ * fails, is deleted, or is asked for another phase. While the control plane cannot be reached
+ * it retries with a doubling delay (0.5 s up to 5 s) for `reconnectForMs`.
+ */
+export async function watchEnvironment(
+  api: HttpClient,
+  start: Environment,
+  options: WatchOptions,
+): Promise<WatchResult> {
+  const printer = new ProgressPrinter(options.report);
+  const reconnectForMs = options.reconnectForMs ?? 60000;
+  let environment = start;
+  printer.show(environment);
+  let lostSince: number | undefined;
+  let delayMs = 500;
+  for (;;) {
+    const outcome = settledOutcome(environment, options);
+    if (outcome) return { environment, outcome };
+    try {
+      environment = await api.get<Environment>(
+        `/v1/environments/${encodeURIComponent(environment.id)}`,
+        { afterVersion: environment.statusVersion, waitMs: options.pollWaitMs ?? 30000 },
+      );
+    } catch (error) {
+      if (!isUnreachable(error)) throw error;
+      lostSince ??= Date.now();
+      if (Date.now() - lostSince > reconnectForMs) throw error;
+      if (delayMs === 500) options.report('lost the control plane; retrying');
+      await sleep(delayMs);
+      delayMs = Math.min(5000, delayMs * 2);
+      continue;
+    }
+    if (lostSince !== undefined) options.report('reconnected to the control plane');
+    lostSince = undefined;
+    delayMs = 500;
+    printer.show(environment);
+  }
+}
