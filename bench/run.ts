@@ -44,7 +44,9 @@ async function auditAppendsPerSecond(url: string, count: number): Promise<number
 }
 
 async function main(): Promise<void> {
-  print(`Hangar benchmarks, ${runs} runs each after one warm-up; baselines measured in the same run.`);
+  print(
+    `Hangar benchmarks, ${runs} runs each after one warm-up; baselines measured in the same run.`,
+  );
   const system = await startSystem();
   try {
     const bwrap = await measure('baseline: bare bwrap ... true', runs, bareBwrap);
@@ -67,7 +69,9 @@ async function main(): Promise<void> {
     const cli = join(root, 'packages', 'cli', 'bin', 'hangar.js');
     const cliEnv = { ...process.env, HANGAR_URL: system.cp.url, HANGAR_TOKEN: system.token };
     const cliExec = await measure('exec `true` through the CLI, whole process', runs, async () => {
-      await run(process.execPath, [cli, 'env', 'exec', environment.id, '--', 'true'], { env: cliEnv });
+      await run(process.execPath, [cli, 'env', 'exec', environment.id, '--', 'true'], {
+        env: cliEnv,
+      });
     });
     print(formatFigure(cliExec));
     const ssh = await startSshBaseline();

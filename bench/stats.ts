@@ -12,7 +12,11 @@ export interface Figure {
   p95Ms: number;
 }
 
-export async function measure(name: string, runs: number, once: () => Promise<void>): Promise<Figure> {
+export async function measure(
+  name: string,
+  runs: number,
+  once: () => Promise<void>,
+): Promise<Figure> {
   await once();
   const samples: number[] = [];
   for (let i = 0; i < runs; i += 1) {

@@ -43,6 +43,9 @@ test('while the control plane is down, environments stay usable and audit record
   await system.restartControlPlane();
   await new Promise((resolve) => setTimeout(resolve, 1500));
   assert.equal((await execRecords()).length, 6, 'a reconnect resends nothing twice');
-  const after = await system.api<{ status: { phase: string } }>('GET', `/v1/environments/${environment.id}`);
+  const after = await system.api<{ status: { phase: string } }>(
+    'GET',
+    `/v1/environments/${environment.id}`,
+  );
   assert.equal(after.body.status.phase, 'running');
 });

@@ -43,14 +43,28 @@ test('exec returns exit codes, takes stdin, cwd and env, and a timeout kills the
   const grant = await system.grant(id, ['exec']);
   const code = await execWith(grant, id, ['sh', '-c', 'exit 42']);
   assert.equal(code.exitCode, 42);
-  const input = await execWith(grant, id, ['cat'], { stdin: Buffer.from([0, 255, 10]).toString('base64') });
+  const input = await execWith(grant, id, ['cat'], {
+    stdin: Buffer.from([0, 255, 10]).toString('base64'),
+  });
   assert.deepEqual([...input.out], [0, 255, 10]);
-  const where = await execWith(grant, id, ['sh', '-c', 'pwd; echo $ANSWER'], { cwd: '/tmp', env: { ANSWER: '42' } });
+  const where = await execWith(grant, id, ['sh', '-c', 'pwd; echo $ANSWER'], {
+    cwd: '/tmp',
+    env: { ANSWER: '42' },
+  });
   assert.equal(where.out.toString(), '/tmp\n42\n');
-  const timed = await execWith(grant, id, ['sh', '-c', 'echo before; (trap "" TERM; sleep 60) & sleep 60'], { timeoutMs: 500 });
+  const timed = await execWith(
+    grant,
+    id,
+    ['sh', '-c', 'echo before; (trap "" TERM; sleep 60) & sleep 60'],
+    { timeoutMs: 500 },
+  );
   assert.equal(timed.timedOut, true);
   assert.equal(timed.out.toString(), 'before\n');
-  const leftover = await execWith(grant, id, ['sh', '-c', 'ps -eo args | grep -c "[s]leep 60" || true']);
+  const leftover = await execWith(grant, id, [
+    'sh',
+    '-c',
+    'ps -eo args | grep -c "[s]leep 60" || true',
+  ]);
   assert.equal(leftover.out.toString().trim(), '0');
   const streamed = await execStream(grant, id, { command: ['cat'] }, Buffer.from('piped'));
   assert.equal(streamed.out.toString(), 'piped');
@@ -71,7 +85,10 @@ test('files are read, written and listed inside the environment only', async () 
   assert.deepEqual([...Buffer.from(await got.arrayBuffer())], [...content]);
   const listed = await fetch(`${base}/list?path=notes`, { headers: auth });
   const { entries } = (await listed.json()) as { entries: { name: string; size: number }[] };
-  assert.deepEqual(entries.map((e) => [e.name, e.size]), [['data.bin', 5]]);
+  assert.deepEqual(
+    entries.map((e) => [e.name, e.size]),
+    [['data.bin', 5]],
+  );
 
   const exec = await system.grant(id, ['exec']);
   await execWith(exec, id, ['ln', '-s', '/etc', 'escape-link']);
@@ -96,7 +113,11 @@ test('the gateway refuses tokens that are missing, forged, expired, for another 
   const none = await fetch(url, { method: 'POST', headers, body });
   assert.equal(none.status, 401);
   const real = await system.grant(id, ['files:read']);
-  const wrongOp = await fetch(url, { method: 'POST', headers: { ...headers, authorization: `Bearer ${real.token}` }, body });
+  const wrongOp = await fetch(url, {
+    method: 'POST',
+    headers: { ...headers, authorization: `Bearer ${real.token}` },
+    body,
+  });
   assert.equal(wrongOp.status, 403);
   const forger = generateEd25519();
   const nowS = Math.floor(Date.now() / 1000);
@@ -112,13 +133,24 @@ test('the gateway refuses tokens that are missing, forged, expired, for another 
     jti: 'grt_forgedforgedforg',
   };
   const forged = signAccessToken(claims, privateKeyObject(forger.privateKey));
-  const forgedResponse = await fetch(url, { method: 'POST', headers: { ...headers, authorization: `Bearer ${forged}` }, body });
+  const forgedResponse = await fetch(url, {
+    method: 'POST',
+    headers: { ...headers, authorization: `Bearer ${forged}` },
+    body,
+  });
   assert.equal(forgedResponse.status, 401);
   const other = await system.createAndWait({ name: 'other-env' });
   const otherGrant = await system.grant(other.id, ['exec']);
-  const crossed = await fetch(url, { method: 'POST', headers: { ...headers, authorization: `Bearer ${otherGrant.token}` }, body });
+  const crossed = await fetch(url, {
+    method: 'POST',
+    headers: { ...headers, authorization: `Bearer ${otherGrant.token}` },
+    body,
+  });
   assert.equal(crossed.status, 403);
-  const audit = await system.api<{ records: { outcome: string }[] }>('GET', '/v1/audit?action=access.denied');
+  const audit = await system.api<{ records: { outcome: string }[] }>(
+    'GET',
+    '/v1/audit?action=access.denied',
+  );
   for (let i = 0; i < 50 && audit.body.records.length < 3; i += 1) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     Object.assign(audit, await system.api('GET', '/v1/audit?action=access.denied'));

@@ -20,7 +20,9 @@ after(async () => {
 
 async function sandboxProcesses(environmentId: string): Promise<string[]> {
   const { stdout } = await run('ps', ['-eo', 'pid,args']);
-  return stdout.split('\n').filter((line) => line.includes(environmentId) && !line.includes('ps -eo'));
+  return stdout
+    .split('\n')
+    .filter((line) => line.includes(environmentId) && !line.includes('ps -eo'));
 }
 
 test('create, exec, stop, start and delete an environment from a real repository', async () => {
@@ -35,7 +37,11 @@ test('create, exec, stop, start and delete an environment from a real repository
   });
   const environment = await system.createAndWait({ repository: { url: repo.dir } });
   assert.equal(environment.status.workspaceFolder, '/workspaces/demo');
-  const seen = await system.exec(environment.id, ['sh', '-c', 'cat created.txt; echo $GREETING; pwd']);
+  const seen = await system.exec(environment.id, [
+    'sh',
+    '-c',
+    'cat created.txt; echo $GREETING; pwd',
+  ]);
   assert.equal(seen.exitCode, 0);
   assert.equal(seen.out.toString(), 'made-by-post-create\nhello\n/workspaces/demo\n');
 
@@ -106,7 +112,10 @@ test('a malformed devcontainer.json fails with its path, line and column', async
   assert.equal(failed.status.failure?.reason, 'DevcontainerInvalid');
   assert.match(failed.status.failure?.message ?? '', /devcontainer\.json/);
   assert.match(failed.status.failure?.message ?? '', /line 3/);
-  assert.equal(failed.status.steps.some((step) => step.name === 'sandbox'), false);
+  assert.equal(
+    failed.status.steps.some((step) => step.name === 'sandbox'),
+    false,
+  );
 });
 
 test('a repository or a ref that does not exist fails the environment, naming it', async () => {

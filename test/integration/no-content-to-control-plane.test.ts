@@ -46,16 +46,26 @@ test('no exec output, file content or lifecycle output reaches the control plane
     });
     const environment = await system.createAndWait({ repository: { url: repo.dir } });
     const grant = await system.grant(environment.id, ['exec', 'files:read', 'files:write']);
-    const printed = await execWith(grant, environment.id, ['sh', '-c', `echo ${outputMarker}; cat source.txt`]);
+    const printed = await execWith(grant, environment.id, [
+      'sh',
+      '-c',
+      `echo ${outputMarker}; cat source.txt`,
+    ]);
     assert.match(printed.out.toString(), new RegExp(outputMarker));
     await fetch(`${grant.gatewayUrl}/v1/environments/${environment.id}/files?path=secret.txt`, {
       method: 'PUT',
-      headers: { authorization: `Bearer ${grant.token}`, 'content-type': 'application/octet-stream' },
+      headers: {
+        authorization: `Bearer ${grant.token}`,
+        'content-type': 'application/octet-stream',
+      },
       body: fileMarker,
     });
-    const read = await fetch(`${grant.gatewayUrl}/v1/environments/${environment.id}/files?path=secret.txt`, {
-      headers: { authorization: `Bearer ${grant.token}` },
-    });
+    const read = await fetch(
+      `${grant.gatewayUrl}/v1/environments/${environment.id}/files?path=secret.txt`,
+      {
+        headers: { authorization: `Bearer ${grant.token}` },
+      },
+    );
     assert.equal(await read.text(), fileMarker);
     await new Promise((resolve) => setTimeout(resolve, 1000));
 

@@ -86,7 +86,9 @@ class ClientFrameDecoder {
     if (b.length < offset + maskLength + length) return undefined;
     const mask = b.subarray(offset, offset + maskLength);
     const payload = Buffer.from(b.subarray(offset + maskLength, offset + maskLength + length));
-    if (masked) for (let i = 0; i < payload.length; i += 1) payload[i] = (payload[i] ?? 0) ^ (mask[i % 4] ?? 0);
+    if (masked)
+      for (let i = 0; i < payload.length; i += 1)
+        payload[i] = (payload[i] ?? 0) ^ (mask[i % 4] ?? 0);
     this.buffer = b.subarray(offset + maskLength + length);
     return payload;
   }

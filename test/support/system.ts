@@ -18,11 +18,19 @@ export interface System {
   runner: RunningRunner;
   token: string;
   orgId: string;
-  api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  api<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }>;
   createAndWait(body: Record<string, unknown>, phase?: string): Promise<Environment>;
   waitFor(id: string, phase: string): Promise<Environment>;
   grant(id: string, operations: AccessOperation[]): Promise<{ token: string; gatewayUrl: string }>;
-  exec(id: string, command: string[], extra?: Record<string, unknown>): Promise<ExecResult & { out: Buffer; err: Buffer }>;
+  exec(
+    id: string,
+    command: string[],
+    extra?: Record<string, unknown>,
+  ): Promise<ExecResult & { out: Buffer; err: Buffer }>;
   restartControlPlane(): Promise<void>;
   stopControlPlane(): Promise<void>;
   startControlPlaneAgain(): Promise<void>;
@@ -45,7 +53,10 @@ export async function startSystem(
   await chmod(dir, 0o711);
   const logger = options.logger ?? pino({ level: 'silent' });
   const cpDir = join(dir, 'control-plane');
-  let cp = await startControlPlane({ dataDir: cpDir, port: 0, heartbeatIntervalMs: 500 }, { logger });
+  let cp = await startControlPlane(
+    { dataDir: cpDir, port: 0, heartbeatIntervalMs: 500 },
+    { logger },
+  );
   const port = Number(new URL(cp.url).port);
   const owner = await bootstrapOwner(cp.context, { orgName: 'test', tokenTtlS: 3600 });
   const principal = {
@@ -86,7 +97,10 @@ export async function startSystem(
   const waitFor: System['waitFor'] = async (id, phase) => {
     let version = 0;
     for (let i = 0; i < 200; i += 1) {
-      const { body } = await api<Environment>('GET', `/v1/environments/${id}?afterVersion=${version}&waitMs=5000`);
+      const { body } = await api<Environment>(
+        'GET',
+        `/v1/environments/${id}?afterVersion=${version}&waitMs=5000`,
+      );
       if (body.status.phase === phase) return body;
       const current = body.status.observedGeneration === body.generation;
       if (body.status.phase === 'failed' && phase !== 'failed' && current) {
@@ -166,8 +180,16 @@ export async function execWith(
     body: JSON.stringify({ command, ...extra }),
   });
   const body = (await response.json()) as ExecResult & { code?: string; message?: string };
-  if (response.status !== 200) throw Object.assign(new Error(`exec ${response.status}: ${body.message}`), { body, status: response.status });
-  return { ...body, out: Buffer.from(body.stdout, 'base64'), err: Buffer.from(body.stderr, 'base64') };
+  if (response.status !== 200)
+    throw Object.assign(new Error(`exec ${response.status}: ${body.message}`), {
+      body,
+      status: response.status,
+    });
+  return {
+    ...body,
+    out: Buffer.from(body.stdout, 'base64'),
+    err: Buffer.from(body.stderr, 'base64'),
+  };
 }
 
 /** Runs a command over the gateway's exec WebSocket, collecting stdout and stderr frames. */
@@ -194,11 +216,14 @@ export function execStream(
       if (isBinary) (bytes[0] === 1 ? out : err).push(bytes.subarray(1));
       else {
         const message = JSON.parse(bytes.toString()) as Record<string, unknown>;
-        if (message.type === 'exit') resolve({ out: Buffer.concat(out), err: Buffer.concat(err), exit: message });
+        if (message.type === 'exit')
+          resolve({ out: Buffer.concat(out), err: Buffer.concat(err), exit: message });
         else reject(new Error(JSON.stringify(message)));
       }
     });
-    socket.on('unexpected-response', (_request, response) => reject(new Error(`upgrade refused ${response.statusCode}`)));
+    socket.on('unexpected-response', (_request, response) =>
+      reject(new Error(`upgrade refused ${response.statusCode}`)),
+    );
     socket.on('error', reject);
   });
 }

@@ -46,13 +46,22 @@ export function toHangarError(error: unknown): HangarError {
     return new HangarError('payload_too_large', 'the request body is too large');
   }
   if (framework.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return new HangarError('invalid_request', 'the request body has a content type this route does not take');
+    return new HangarError(
+      'invalid_request',
+      'the request body has a content type this route does not take',
+    );
   }
   if (framework.statusCode === 400 || framework.validation) {
-    return new HangarError('invalid_request', `the request is not valid: ${framework.message ?? ''}`);
+    return new HangarError(
+      'invalid_request',
+      `the request is not valid: ${framework.message ?? ''}`,
+    );
   }
   if (framework.statusCode === 404) {
     return new HangarError('not_found', framework.message ?? 'not found');
   }
-  return new HangarError('internal', 'an internal error occurred; the request id names it in the log');
+  return new HangarError(
+    'internal',
+    'an internal error occurred; the request id names it in the log',
+  );
 }

@@ -54,7 +54,11 @@ export function signBytes(privateKey: KeyObject, data: Buffer | string): string 
   return sign(null, Buffer.from(data), privateKey).toString('base64url');
 }
 
-export function verifyBytes(publicKey: KeyObject, data: Buffer | string, signature: string): boolean {
+export function verifyBytes(
+  publicKey: KeyObject,
+  data: Buffer | string,
+  signature: string,
+): boolean {
   try {
     return verify(null, Buffer.from(data), publicKey, Buffer.from(signature, 'base64url'));
   } catch {

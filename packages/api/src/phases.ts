@@ -18,7 +18,12 @@ export const desiredPhases = ['running', 'stopped', 'deleted'] as const;
 export type DesiredPhase = (typeof desiredPhases)[number];
 
 /** Phases in which the runner is still working towards the desired phase. */
-export const transitionalPhases: readonly Phase[] = ['creating', 'starting', 'stopping', 'deleting'];
+export const transitionalPhases: readonly Phase[] = [
+  'creating',
+  'starting',
+  'stopping',
+  'deleting',
+];
 
 export function isTransitional(phase: Phase): boolean {
   return transitionalPhases.includes(phase);

@@ -33,7 +33,10 @@ export function toFieldErrors(errors: Iterable<SchemaError>, prefix = ''): Field
     if (error.keyword === 'required') {
       const missing = (error.params.requiredProperties as string[] | undefined) ?? [];
       for (const name of missing) {
-        out.push({ field: fieldName(prefix, `${error.instancePath}/${name}`), message: 'is required' });
+        out.push({
+          field: fieldName(prefix, `${error.instancePath}/${name}`),
+          message: 'is required',
+        });
       }
       continue;
     }
@@ -46,7 +49,7 @@ export function toFieldErrors(errors: Iterable<SchemaError>, prefix = ''): Field
 export function validator<T extends TSchema>(schema: T, what: string) {
   const compiled = Compile(schema);
   return (value: unknown, prefix = ''): Static<T> => {
-    if (compiled.Check(value)) return value as Static<T>;
+    if (compiled.Check(value)) return value;
     const fields = toFieldErrors(compiled.Errors(value) as Iterable<SchemaError>, prefix);
     const summary = fields
       .slice(0, 3)

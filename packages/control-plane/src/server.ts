@@ -49,11 +49,14 @@ export async function startControlPlane(
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = config.publicUrl ?? `http://${host}:${address.port}`;
-  const sweeper = setInterval(() => {
-    failAbandonedOperations(context).catch((error: unknown) =>
-      logger.error({ err: error }, 'sweeping abandoned operations failed'),
-    );
-  }, Math.min(5000, Math.max(250, Math.floor(config.operationTimeoutMs / 4))));
+  const sweeper = setInterval(
+    () => {
+      failAbandonedOperations(context).catch((error: unknown) =>
+        logger.error({ err: error }, 'sweeping abandoned operations failed'),
+      );
+    },
+    Math.min(5000, Math.max(250, Math.floor(config.operationTimeoutMs / 4))),
+  );
   sweeper.unref();
   logger.info({ url, database: db.kind }, 'control plane listening');
   return {

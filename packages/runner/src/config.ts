@@ -94,13 +94,19 @@ export async function resolveRunnerConfig(
     try {
       text = await readFile(configFile, 'utf8');
     } catch (error) {
-      throw new HangarError('invalid_request', `cannot read --config ${configFile}: ${String(error)}`);
+      throw new HangarError(
+        'invalid_request',
+        `cannot read --config ${configFile}: ${String(error)}`,
+      );
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      throw new HangarError('invalid_request', `${configFile} is not JSON: ${(error as Error).message}`);
+      throw new HangarError(
+        'invalid_request',
+        `${configFile} is not JSON: ${(error as Error).message}`,
+      );
     }
     fromFile = checkFile(parsed, configFile);
   }

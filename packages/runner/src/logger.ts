@@ -16,7 +16,9 @@ const redactPaths = [
   '*.credential',
 ];
 
-export function createRunnerLogger(options: { level?: string; destination?: DestinationStream } = {}) {
+export function createRunnerLogger(
+  options: { level?: string; destination?: DestinationStream } = {},
+) {
   return pino(
     {
       level: options.level ?? 'info',

@@ -57,8 +57,7 @@ export async function startRunner(
   const logger = options.logger ?? createRunnerLogger({ level: config.logLevel });
   const asRoot = process.getuid?.() === 0;
   const provider =
-    options.provider ??
-    new SandboxProvider({ dataDir: join(config.dataDir, 'sandboxes'), logger });
+    options.provider ?? new SandboxProvider({ dataDir: join(config.dataDir, 'sandboxes'), logger });
   await provider.check();
   let identity = await identityFor(config, logger);
   const log = logger.child({ runnerId: identity.runnerId });
@@ -69,10 +68,16 @@ export async function startRunner(
   await store.init();
   const queue = await AuditQueue.open(config.dataDir);
 
-  let connection: ControlPlaneConnection | undefined;
+  let gatewayUrl = '';
+  const connection = new ControlPlaneConnection({
+    identity,
+    gatewayUrl: () => gatewayUrl,
+    classes: config.classes,
+    logger: log,
+  });
   let inFlight = false;
   const flushAudit = () => {
-    if (inFlight || !connection?.connected || queue.size === 0) return;
+    if (inFlight || !connection.connected || queue.size === 0) return;
     inFlight = connection.send({ type: 'audit', records: queue.pending(500) });
   };
   const audit = {
@@ -83,10 +88,9 @@ export async function startRunner(
     },
   };
   const report = (environmentId: string, status: EnvironmentStatus) => {
-    connection?.send({ type: 'status', environmentId, status });
+    connection.send({ type: 'status', environmentId, status });
   };
 
-  let gatewayUrl = '';
   const reconciler = new Reconciler({
     provider,
     store,
@@ -125,12 +129,6 @@ export async function startRunner(
   });
   gatewayUrl = gateway.url;
 
-  connection = new ControlPlaneConnection({
-    identity,
-    gatewayUrl: () => gatewayUrl,
-    classes: config.classes,
-    logger: log,
-  });
   connection.on('welcome', (welcome) => {
     void (async () => {
       if (welcome.controlPlanePublicKey !== identity.controlPlanePublicKeyRaw) {
@@ -167,7 +165,7 @@ export async function startRunner(
     connection,
     gatewayRoutes: gateway.routes,
     async close() {
-      connection?.close();
+      connection.close();
       await reconciler.drain();
       if (config.stopEnvironmentsOnExit) {
         for (const [id] of reconciler.allStatuses()) await provider.stop(id).catch(() => undefined);

@@ -66,7 +66,9 @@ export class StateStore {
 
   async load(id: string): Promise<LocalEnvironment | undefined> {
     try {
-      return JSON.parse(await readFile(join(this.dir(id), 'state.json'), 'utf8')) as LocalEnvironment;
+      return JSON.parse(
+        await readFile(join(this.dir(id), 'state.json'), 'utf8'),
+      ) as LocalEnvironment;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;

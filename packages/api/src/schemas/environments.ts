@@ -34,7 +34,11 @@ export const EnvironmentSpecSchema = Type.Object(
   {
     repository: Type.Optional(RepositorySchema),
     devcontainerPath: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 1024, description: 'relative to the repository root' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 1024,
+        description: 'relative to the repository root',
+      }),
     ),
     class: ClassName,
     desiredPhase: DesiredPhaseSchema,

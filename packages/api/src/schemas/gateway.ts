@@ -6,7 +6,10 @@ export const ExecRequestSchema = Type.Object(
     command: Type.Array(Type.String({ maxLength: 131072 }), { minItems: 1, maxItems: 4096 }),
     cwd: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
     env: Type.Optional(
-      Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 256 }), Type.String({ maxLength: 131072 })),
+      Type.Record(
+        Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 256 }),
+        Type.String({ maxLength: 131072 }),
+      ),
     ),
     stdin: Type.Optional(Type.String({ description: 'base64', maxLength: 67108864 })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400000 })),

@@ -20,11 +20,7 @@ export const RunnerSchema = Type.Object(
     id: Id,
     orgId: Id,
     name: RunnerName,
-    state: Type.Union([
-      Type.Literal('pending'),
-      Type.Literal('online'),
-      Type.Literal('offline'),
-    ]),
+    state: Type.Union([Type.Literal('pending'), Type.Literal('online'), Type.Literal('offline')]),
     publicKeyFingerprint: Type.Optional(Type.String()),
     gatewayUrl: Type.Optional(Type.String()),
     classes: Type.Array(RunnerClassSchema),
@@ -36,10 +32,7 @@ export const RunnerSchema = Type.Object(
 
 export type Runner = Static<typeof RunnerSchema>;
 
-export const CreateRunnerBody = Type.Object(
-  { name: RunnerName },
-  { additionalProperties: false },
-);
+export const CreateRunnerBody = Type.Object({ name: RunnerName }, { additionalProperties: false });
 
 export const CreateRunnerResponse = Type.Object(
   {

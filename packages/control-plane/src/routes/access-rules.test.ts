@@ -17,12 +17,22 @@ test('every route declares an access rule, and every user route refuses a missin
     assert.ok(userRoutes.length >= 10);
     for (const route of userRoutes) {
       const path = route.url.replace(':id', 'env_aaaaaaaaaaaaaaaa');
-      const response = await t.request(route.method, path, { token: null, body: route.method === 'GET' || route.method === 'DELETE' ? undefined : {} });
-      assert.equal(response.status, 401, `${route.method} ${route.url} answered ${response.status}`);
+      const response = await t.request(route.method, path, {
+        token: null,
+        body: route.method === 'GET' || route.method === 'DELETE' ? undefined : {},
+      });
+      assert.equal(
+        response.status,
+        401,
+        `${route.method} ${route.url} answered ${response.status}`,
+      );
       assert.equal(response.body.code, 'unauthenticated');
     }
     const publicRoutes = t.cp.routes.filter((route) => route.access?.kind === 'public');
-    assert.deepEqual(publicRoutes.map((route) => route.url).sort(), ['/v1/health', '/v1/openapi.json']);
+    assert.deepEqual(publicRoutes.map((route) => route.url).sort(), [
+      '/v1/health',
+      '/v1/openapi.json',
+    ]);
   } finally {
     await t.close();
   }

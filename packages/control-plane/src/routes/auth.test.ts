@@ -24,7 +24,9 @@ for (const backend of testBackends()) {
           'GET',
           '/v1/audit?action=auth.failure',
         );
-        assert.ok(audit.body.records.some((r) => r.actor.id === user.userId && r.outcome === 'denied'));
+        assert.ok(
+          audit.body.records.some((r) => r.actor.id === user.userId && r.outcome === 'denied'),
+        );
       } finally {
         await t.close();
       }
@@ -51,7 +53,10 @@ for (const backend of testBackends()) {
           role: 'owner',
           scopes: ['environments:read'],
         });
-        const create = await t.request('POST', '/v1/environments', { token: reader.token, body: {} });
+        const create = await t.request('POST', '/v1/environments', {
+          token: reader.token,
+          body: {},
+        });
         assert.equal(create.status, 403);
         assert.match(String(create.body.message), /environments:write/);
         const widen = await t.request('POST', '/v1/tokens', {
@@ -66,7 +71,10 @@ for (const backend of testBackends()) {
         assert.equal(narrow.status, 201);
         const who = await t.request('GET', '/v1/whoami', { token: narrow.body.token });
         assert.deepEqual(who.body.scopes, ['environments:read']);
-        const denied = await t.request<{ records: unknown[] }>('GET', '/v1/audit?action=access.denied');
+        const denied = await t.request<{ records: unknown[] }>(
+          'GET',
+          '/v1/audit?action=access.denied',
+        );
         assert.ok(denied.body.records.length >= 1);
       } finally {
         await t.close();
@@ -135,7 +143,10 @@ for (const backend of testBackends()) {
         });
         assert.equal(stop.status, 202, 'an admin may stop it');
         const auditor = await addUser(t.cp.context, { orgId: t.owner.orgId, role: 'auditor' });
-        const create = await t.request('POST', '/v1/environments', { token: auditor.token, body: {} });
+        const create = await t.request('POST', '/v1/environments', {
+          token: auditor.token,
+          body: {},
+        });
         assert.equal(create.status, 403);
         const read = await t.request('GET', '/v1/audit', { token: auditor.token });
         assert.equal(read.status, 200);

@@ -116,7 +116,10 @@ for (const backend of testBackends()) {
           const environment = await createEnvironment(t);
           if (phase !== 'creating') runner.reportStatus(environment.id, { phase }, 1);
           if (phase !== 'creating') await waitForPhase(t, environment.id, phase);
-          const deleted = await t.request<Environment>('DELETE', `/v1/environments/${environment.id}`);
+          const deleted = await t.request<Environment>(
+            'DELETE',
+            `/v1/environments/${environment.id}`,
+          );
           assert.equal(deleted.status, 202, `delete from ${phase}`);
           assert.equal(deleted.body.spec.desiredPhase, 'deleted');
           runner.reportStatus(environment.id, { phase: 'deleted' }, 2);
@@ -159,8 +162,14 @@ for (const backend of testBackends()) {
         runner.close();
         const failed = await waitForPhase(t, environment.id, 'failed');
         assert.equal(failed.status.failure?.reason, 'RunnerUnavailable');
-        assert.match(failed.status.failure?.message ?? '', /went away while the environment was creating/);
-        const audit = await t.request<{ records: unknown[] }>('GET', '/v1/audit?action=environment.fail');
+        assert.match(
+          failed.status.failure?.message ?? '',
+          /went away while the environment was creating/,
+        );
+        const audit = await t.request<{ records: unknown[] }>(
+          'GET',
+          '/v1/audit?action=environment.fail',
+        );
         assert.equal(audit.body.records.length, 1);
       } finally {
         await t.close();

@@ -86,7 +86,8 @@ export function environmentRoutes(context: Context) {
       async (request) => {
         const principal = principalOf(request);
         const { afterVersion, waitMs } = request.query;
-        if (afterVersion === undefined) return getEnvironment(context, principal, request.params.id);
+        if (afterVersion === undefined)
+          return getEnvironment(context, principal, request.params.id);
         return watchEnvironment(context, principal, request.params.id, {
           afterVersion,
           waitMs: waitMs ?? 30000,
@@ -107,17 +108,21 @@ export function environmentRoutes(context: Context) {
     });
 
     for (const operation of ['start', 'stop'] as const) {
-      app.post(`/v1/environments/:id/${operation}`, transition(operation), async (request, reply) => {
-        const result = await transitionEnvironment(
-          context,
-          principalOf(request),
-          request.params.id,
-          operation,
-          metaOf(request),
-        );
-        reply.status(result.changed ? 202 : 200);
-        return result.environment;
-      });
+      app.post(
+        `/v1/environments/:id/${operation}`,
+        transition(operation),
+        async (request, reply) => {
+          const result = await transitionEnvironment(
+            context,
+            principalOf(request),
+            request.params.id,
+            operation,
+            metaOf(request),
+          );
+          reply.status(result.changed ? 202 : 200);
+          return result.environment;
+        },
+      );
     }
 
     app.delete('/v1/environments/:id', transition('delete'), async (request, reply) => {

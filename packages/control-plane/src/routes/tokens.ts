@@ -40,9 +40,13 @@ export function tokenRoutes(context: Context) {
         const principal = principalOf(request);
         const extra = request.body.scopes.filter((scope) => !principal.scopes.includes(scope));
         if (extra.length > 0) {
-          throw new HangarError('forbidden', `a token cannot widen your scopes: ${extra.join(', ')}`, {
-            fields: [{ field: 'scopes', message: 'must be a subset of your own scopes' }],
-          });
+          throw new HangarError(
+            'forbidden',
+            `a token cannot widen your scopes: ${extra.join(', ')}`,
+            {
+              fields: [{ field: 'scopes', message: 'must be a subset of your own scopes' }],
+            },
+          );
         }
         const issued = await context.db.transaction(async (tx) => {
           const token = await issueApiToken(tx, {

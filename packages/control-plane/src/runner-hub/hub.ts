@@ -65,7 +65,8 @@ export class RunnerHub implements RunnerNotifier {
 
   async close(): Promise<void> {
     clearInterval(this.sweepTimer);
-    for (const session of this.sessions.values()) session.socket.close(1001, 'control plane stopping');
+    for (const session of this.sessions.values())
+      session.socket.close(1001, 'control plane stopping');
     const context = this.context;
     if (context) {
       await Promise.all([...this.sessions.keys()].map((id) => markRunnerDisconnected(context, id)));
@@ -91,20 +92,24 @@ export class RunnerHub implements RunnerNotifier {
         socket.close(4002, 'runner messages are JSON text frames under 4 MiB');
         return;
       }
-      const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
-      queue = queue.then(() => this.handle(context, socket, text, {
-        nonce,
-        sourceAddress,
-        session: () => session,
-        setSession: (value) => {
-          clearTimeout(helloTimer);
-          session = value;
-        },
-      }).catch((error: unknown) => {
-        log.warn({ err: error, runnerId: session?.runnerId }, 'runner message refused');
-        send(socket, { type: 'error', code: 'invalid_request', message: messageOf(error) });
-        if (!session) socket.close(4003, 'hello refused');
-      }));
+      const text = Buffer.isBuffer(data)
+        ? data.toString('utf8')
+        : Buffer.from(data as ArrayBuffer).toString('utf8');
+      queue = queue.then(() =>
+        this.handle(context, socket, text, {
+          nonce,
+          sourceAddress,
+          session: () => session,
+          setSession: (value) => {
+            clearTimeout(helloTimer);
+            session = value;
+          },
+        }).catch((error: unknown) => {
+          log.warn({ err: error, runnerId: session?.runnerId }, 'runner message refused');
+          send(socket, { type: 'error', code: 'invalid_request', message: messageOf(error) });
+          if (!session) socket.close(4003, 'hello refused');
+        }),
+      );
     });
 
     socket.on('close', () => {

@@ -31,7 +31,10 @@ export async function createAccessGrant(
   const missing = operations.filter((op) => !principal.scopes.includes(scopeFor[op]));
   if (missing.length > 0) {
     const needed = [...new Set(missing.map((op) => scopeFor[op]))].join(', ');
-    throw new HangarError('forbidden', `the API token lacks the scope ${needed} for ${missing.join(', ')}`);
+    throw new HangarError(
+      'forbidden',
+      `the API token lacks the scope ${needed} for ${missing.join(', ')}`,
+    );
   }
   const row = await loadEnvironmentFor(context.db, principal, environmentId, 'owner');
   if (row.phase === 'deleted' || row.desired_phase === 'deleted') {

@@ -39,7 +39,15 @@ export async function issueApiToken(
   await tx.execute(
     `INSERT INTO api_tokens (id, user_id, org_id, secret_hash, scopes, expires_at, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    [id, options.userId, options.orgId, sha256Hex(secret), JSON.stringify(options.scopes), expiresAt, now],
+    [
+      id,
+      options.userId,
+      options.orgId,
+      sha256Hex(secret),
+      JSON.stringify(options.scopes),
+      expiresAt,
+      now,
+    ],
   );
   return { token: `hgr_${id}_${secret}`, id, expiresAt };
 }

@@ -22,7 +22,8 @@ export async function loadEnvironmentFor(
   );
   const row = rows[0];
   const isOwner = row?.owner_id === principal.userId;
-  const canSee = row !== undefined && (isOwner || isAdmin(principal) || principal.role === 'auditor');
+  const canSee =
+    row !== undefined && (isOwner || isAdmin(principal) || principal.role === 'auditor');
   if (!row || !canSee) {
     throw new HangarError('not_found', `environment ${id} does not exist or is not yours`);
   }

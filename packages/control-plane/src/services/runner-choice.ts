@@ -21,9 +21,13 @@ export async function pickRunner(
   const runner = body.runnerId ? rows.find((row) => row.id === body.runnerId) : rows[0];
   if (!runner) {
     if (body.runnerId) {
-      throw new HangarError('not_found', `runner ${body.runnerId} does not exist or is not enrolled`, {
-        fields: [{ field: 'runnerId', message: 'names no enrolled runner of your organization' }],
-      });
+      throw new HangarError(
+        'not_found',
+        `runner ${body.runnerId} does not exist or is not enrolled`,
+        {
+          fields: [{ field: 'runnerId', message: 'names no enrolled runner of your organization' }],
+        },
+      );
     }
     throw new HangarError(
       'runner_unavailable',
@@ -43,9 +47,13 @@ export async function pickRunner(
   const className = body.class ?? classes[0]?.name;
   if (!className || !classes.some((item) => item.name === className)) {
     const known = classes.map((item) => item.name).join(', ') || 'none reported yet';
-    throw new HangarError('invalid_request', `class ${body.class ?? ''} is not offered by runner ${runner.name}`, {
-      fields: [{ field: 'class', message: `must be one of: ${known}` }],
-    });
+    throw new HangarError(
+      'invalid_request',
+      `class ${body.class ?? ''} is not offered by runner ${runner.name}`,
+      {
+        fields: [{ field: 'class', message: `must be one of: ${known}` }],
+      },
+    );
   }
   return { runner, className };
 }

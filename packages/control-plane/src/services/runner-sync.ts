@@ -46,8 +46,11 @@ export async function applyStatus(
   status: EnvironmentStatus,
 ): Promise<boolean> {
   const now = Date.now();
-  const settled = status.phase === 'running' || status.phase === 'stopped' ||
-    status.phase === 'deleted' || status.phase === 'failed';
+  const settled =
+    status.phase === 'running' ||
+    status.phase === 'stopped' ||
+    status.phase === 'deleted' ||
+    status.phase === 'failed';
   const changed = await context.db.execute(
     `UPDATE environments SET status = ?, phase = ?, status_version = status_version + 1,
        updated_at = ?,
@@ -113,7 +116,9 @@ export async function ingestRunnerAudit(
  */
 export async function failAbandonedOperations(context: Context): Promise<number> {
   const cutoff = Date.now() - context.config.operationTimeoutMs;
-  const rows = await context.db.query<EnvironmentRow & { runner_name: string; last_seen: number | null }>(
+  const rows = await context.db.query<
+    EnvironmentRow & { runner_name: string; last_seen: number | null }
+  >(
     `SELECT e.*, r.name AS runner_name, r.last_seen_at AS last_seen
      FROM environments e JOIN runners r ON r.id = e.runner_id
      WHERE e.operation_started_at IS NOT NULL AND e.operation_started_at < ?

@@ -90,9 +90,13 @@ export async function createRunner(
     });
   } catch (error) {
     if (isUniqueViolation(error)) {
-      throw new HangarError('conflict', `a runner named ${name} already exists; pick another name`, {
-        fields: [{ field: 'name', message: 'is already taken' }],
-      });
+      throw new HangarError(
+        'conflict',
+        `a runner named ${name} already exists; pick another name`,
+        {
+          fields: [{ field: 'name', message: 'is already taken' }],
+        },
+      );
     }
     throw error;
   }
@@ -154,7 +158,10 @@ export async function enrollRunner(
       return { ok: false as const, runner, reason: row.used_at !== null ? 'used' : 'expired' };
     }
     await tx.execute('UPDATE enrollment_tokens SET used_at = ? WHERE id = ?', [Date.now(), row.id]);
-    await tx.execute('UPDATE runners SET public_key = ? WHERE id = ?', [input.publicKey, runner.id]);
+    await tx.execute('UPDATE runners SET public_key = ? WHERE id = ?', [
+      input.publicKey,
+      runner.id,
+    ]);
     await context.audit.append(tx, {
       orgId: runner.org_id,
       actor: { kind: 'runner', id: runner.id },

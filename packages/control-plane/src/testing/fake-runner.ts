@@ -7,6 +7,7 @@ import {
   signBytes,
   type DesiredEnvironment,
   type EnvironmentStatus,
+  type RunnerClass,
   type RunnerMessage,
   type ServerMessage,
 } from '@hangar/api';
@@ -31,18 +32,19 @@ export class ProtocolRunner {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ enrollmentToken, publicKey: this.keys.publicKey }),
     });
-    if (response.ok) this.runnerId = ((await response.clone().json()) as { runnerId: string }).runnerId;
+    if (response.ok)
+      this.runnerId = ((await response.clone().json()) as { runnerId: string }).runnerId;
     return response;
   }
 
   /** Connects and resolves with the welcome, or rejects when the socket closes first. */
-  connect(options: { signWith?: string; classes?: unknown[] } = {}): Promise<ServerMessage> {
+  connect(options: { signWith?: string; classes?: RunnerClass[] } = {}): Promise<ServerMessage> {
     const url = `${this.url.replace(/^http/, 'ws')}/v1/runners/connect`;
     const socket = new WebSocket(url);
     this.socket = socket;
     return new Promise((resolve, reject) => {
-      socket.on('message', (data) => {
-        const message = JSON.parse(data.toString()) as ServerMessage;
+      socket.on('message', (data: Buffer) => {
+        const message = JSON.parse(data.toString('utf8')) as ServerMessage;
         this.received.push(message);
         for (const wake of this.waiters.splice(0)) wake();
         if (message.type === 'challenge') {
@@ -53,14 +55,14 @@ export class ProtocolRunner {
             runnerId: this.runnerId,
             signature: signBytes(key, runnerChallengeMessage(message.nonce, this.runnerId)),
             gatewayUrl: 'http://127.0.0.1:1',
-            classes: (options.classes as never) ?? [
-              { name: 'small', cpu: 1, memoryMiB: 512, pids: 256 },
-            ],
+            classes: options.classes ?? [{ name: 'small', cpu: 1, memoryMiB: 512, pids: 256 }],
           });
         }
         if (message.type === 'welcome') resolve(message);
       });
-      socket.on('close', (code, reason) => reject(new Error(`closed ${code} ${reason.toString()}`)));
+      socket.on('close', (code, reason) =>
+        reject(new Error(`closed ${code} ${reason.toString()}`)),
+      );
       socket.on('error', reject);
     });
   }
@@ -69,7 +71,11 @@ export class ProtocolRunner {
     this.socket?.send(JSON.stringify(message));
   }
 
-  reportStatus(environmentId: string, status: Partial<EnvironmentStatus> & { phase: EnvironmentStatus['phase'] }, generation: number) {
+  reportStatus(
+    environmentId: string,
+    status: Partial<EnvironmentStatus> & { phase: EnvironmentStatus['phase'] },
+    generation: number,
+  ) {
     this.send({
       type: 'status',
       environmentId,
@@ -84,7 +90,9 @@ export class ProtocolRunner {
   }
 
   /** Waits until a message matching `predicate` has arrived. */
-  async waitFor<T extends ServerMessage>(predicate: (message: ServerMessage) => boolean): Promise<T> {
+  async waitFor<T extends ServerMessage>(
+    predicate: (message: ServerMessage) => boolean,
+  ): Promise<T> {
     for (;;) {
       const found = this.received.find(predicate);
       if (found) return found as T;

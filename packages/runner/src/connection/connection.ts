@@ -85,7 +85,7 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
     const socket = new WebSocket(url, { maxPayload: 64 * 1024 * 1024, handshakeTimeout: 10000 });
     this.socket = socket;
     socket.on('open', () => this.transition('authenticating'));
-    socket.on('message', (data) => this.onMessage(socket, data.toString()));
+    socket.on('message', (data: Buffer) => this.onMessage(socket, data.toString('utf8')));
     socket.on('error', (error) => {
       this.options.logger.warn({ err: error.message }, 'control plane connection error');
     });
@@ -144,7 +144,10 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
     if (wasConnected) this.emit('disconnected');
     if (this.state === 'closed') return;
     const delayMs = this.backoff.next();
-    this.options.logger.warn({ code, reason, delayMs }, 'control plane connection closed; retrying');
+    this.options.logger.warn(
+      { code, reason, delayMs },
+      'control plane connection closed; retrying',
+    );
     this.transition('idle');
     this.retryTimer = setTimeout(() => {
       if (this.state === 'idle') this.open();

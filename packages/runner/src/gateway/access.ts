@@ -8,7 +8,8 @@ import {
 import type { GatewayDeps } from './deps.js';
 
 /** Every gateway route declares one of these in `config.grant`; a route without one is refused. */
-export type GatewayRule = { kind: 'public'; why: string } | { kind: 'grant'; operation: AccessOperation };
+export type GatewayRule =
+  { kind: 'public'; why: string } | { kind: 'grant'; operation: AccessOperation };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -37,7 +38,11 @@ export function checkGrant(deps: GatewayDeps, rule: GatewayRule) {
     const environmentId = (request.params as { id?: string }).id ?? '';
     const header = request.headers.authorization;
     const token = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
-    const refuse = async (code: 'unauthenticated' | 'forbidden', message: string, actor?: AccessClaims['act']) => {
+    const refuse = async (
+      code: 'unauthenticated' | 'forbidden',
+      message: string,
+      actor?: AccessClaims['act'],
+    ) => {
       await deps.audit
         .append({
           actor: actor ?? { kind: 'system', id: 'anonymous' },
@@ -52,7 +57,10 @@ export function checkGrant(deps: GatewayDeps, rule: GatewayRule) {
       return new HangarError(code, message);
     };
     if (!token) {
-      throw await refuse('unauthenticated', 'send "Authorization: Bearer <access token>" from POST /v1/environments/{id}/access on the control plane');
+      throw await refuse(
+        'unauthenticated',
+        'send "Authorization: Bearer <access token>" from POST /v1/environments/{id}/access on the control plane',
+      );
     }
     const identity = deps.identity();
     const check = verifyAccessToken(token, identity.controlPlanePublicKey, {
@@ -64,7 +72,11 @@ export function checkGrant(deps: GatewayDeps, rule: GatewayRule) {
       throw await refuse('forbidden', 'the access token is for another environment', claims.act);
     }
     if (!claims.ops.includes(rule.operation)) {
-      throw await refuse('forbidden', `the access token does not allow ${rule.operation}`, claims.act);
+      throw await refuse(
+        'forbidden',
+        `the access token does not allow ${rule.operation}`,
+        claims.act,
+      );
     }
     request.claims = claims;
   };

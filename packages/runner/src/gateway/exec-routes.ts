@@ -109,7 +109,8 @@ export function execRoutes(deps: GatewayDeps) {
           else if (!isBinary && bytes.toString('utf8').includes('"stdin-end"')) stdin.end();
         });
         const send = (tag: number) => (chunk: Buffer) => {
-          if (socket.readyState === socket.OPEN) socket.send(Buffer.concat([Buffer.from([tag]), chunk]));
+          if (socket.readyState === socket.OPEN)
+            socket.send(Buffer.concat([Buffer.from([tag]), chunk]));
         };
         const start = async (text: string) => {
           try {

@@ -59,7 +59,11 @@ export async function runExec(deps: GatewayDeps, call: ExecCall): Promise<ExecOu
     await deps.audit.append({
       ...base,
       outcome: 'failure',
-      details: { commandSha256: digest, grant: call.claims.jti, error: String(error).slice(0, 200) },
+      details: {
+        commandSha256: digest,
+        grant: call.claims.jti,
+        error: String(error).slice(0, 200),
+      },
     });
     throw error;
   } finally {

@@ -13,7 +13,9 @@ const PathQuery = Type.Object(
 const WriteQuery = Type.Object(
   {
     path: Type.String({ minLength: 1, maxLength: 4096 }),
-    mode: Type.Optional(Type.String({ pattern: '^0?[0-7]{3,4}$', description: 'octal, e.g. 0644' })),
+    mode: Type.Optional(
+      Type.String({ pattern: '^0?[0-7]{3,4}$', description: 'octal, e.g. 0644' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -31,7 +33,12 @@ export function fileRoutes(deps: GatewayDeps) {
 
     const audited = async <T>(
       request: { id: string; ip: string },
-      what: { action: AuditAction; environmentId: string; path: string; actor: ReturnType<typeof claimsOf> },
+      what: {
+        action: AuditAction;
+        environmentId: string;
+        path: string;
+        actor: ReturnType<typeof claimsOf>;
+      },
       work: () => Promise<T>,
       details: (result: T) => Record<string, string | number | boolean | null> = () => ({}),
     ): Promise<T> => {

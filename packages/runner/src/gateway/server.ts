@@ -1,7 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import websocket from '@fastify/websocket';
-import { compileRequestValidator, newId, toErrorBody, toHangarError, HangarError } from '@hangar/api';
+import {
+  compileRequestValidator,
+  newId,
+  toErrorBody,
+  toHangarError,
+  HangarError,
+} from '@hangar/api';
 import { checkGrant, type GatewayRule } from './access.js';
 import type { GatewayDeps } from './deps.js';
 import { execRoutes } from './exec-routes.js';
@@ -37,13 +43,17 @@ export async function startGateway(
     return reply.status(hangar.status).send(toErrorBody(hangar, request.id));
   });
   app.setNotFoundHandler((request, reply) => {
-    const error = new HangarError('not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`);
+    const error = new HangarError(
+      'not_found',
+      `no route ${request.method} ${request.url.split('?')[0] ?? ''}`,
+    );
     return reply.status(404).send(toErrorBody(error, request.id));
   });
   app.addHook('onRoute', (route) => {
     const grant = route.config?.grant;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url, grant });
+    for (const method of methods)
+      if (method !== 'HEAD') routes.push({ method, url: route.url, grant });
     if (!grant) throw new Error(`gateway route ${route.url} declares no grant rule`);
     const existing = route.onRequest;
     const handlers = existing ? (Array.isArray(existing) ? existing : [existing]) : [];

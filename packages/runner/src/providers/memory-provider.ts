@@ -26,7 +26,10 @@ export class MemoryProvider implements Provider {
   readonly removed: string[] = [];
 
   constructor(
-    private readonly respond: (exec: RecordedExec) => { exitCode: number; output?: string } = () => ({
+    private readonly respond: (exec: RecordedExec) => {
+      exitCode: number;
+      output?: string;
+    } = () => ({
       exitCode: 0,
     }),
   ) {}

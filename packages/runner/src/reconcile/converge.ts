@@ -149,7 +149,8 @@ export class EnvironmentWorker {
     const envd = await this.deps.provider.connect(this.desired.id);
     try {
       const once = planHooks(plan.config, 'create').filter(
-        (hook) => hook.hook !== 'initializeCommand' && HOOK_RUNS[hook.hook] === 'oncePerEnvironment',
+        (hook) =>
+          hook.hook !== 'initializeCommand' && HOOK_RUNS[hook.hook] === 'oncePerEnvironment',
       );
       for (const hook of once) {
         if (this.state.hooksDone.includes(hook.hook)) continue;
@@ -169,7 +170,11 @@ export class EnvironmentWorker {
     }
   }
 
-  private runOne(envd: Awaited<ReturnType<Provider['connect']>>, hook: HookPlan, plan: SandboxPlan) {
+  private runOne(
+    envd: Awaited<ReturnType<Provider['connect']>>,
+    hook: HookPlan,
+    plan: SandboxPlan,
+  ) {
     return runHook({
       envd,
       plan: hook,

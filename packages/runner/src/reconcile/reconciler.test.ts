@@ -82,7 +82,10 @@ test('create clones, starts the sandbox and runs the lifecycle once, postStart o
     const image = last?.conditions.find((c) => c.type === 'ImageResolved');
     assert.equal(image?.reason, 'HostImageSubstituted');
     assert.match(image?.message ?? '', /mcr\.microsoft\.com\/devcontainers\/base/);
-    const note = await readFile(join(s.store.workspaceDir('env_aaaaaaaaaaaaaaaa'), 'NOTE.md'), 'utf8');
+    const note = await readFile(
+      join(s.store.workspaceDir('env_aaaaaaaaaaaaaaaa'), 'NOTE.md'),
+      'utf8',
+    );
     assert.equal(note, 'on a branch');
     const spec = s.provider.running.get('env_aaaaaaaaaaaaaaaa');
     assert.equal(spec?.containerEnv.GREETING, 'hello');
@@ -98,7 +101,11 @@ test('create clones, starts the sandbox and runs the lifecycle once, postStart o
     const commands = s.provider.execs.map((exec) => exec.command.join(' '));
     assert.equal(commands.filter((c) => c.includes('on-create')).length, 1);
     assert.equal(commands.filter((c) => c.includes('echo one')).length, 1);
-    assert.equal(commands.filter((c) => c === 'echo two').length, 1, 'array form runs without a shell');
+    assert.equal(
+      commands.filter((c) => c === 'echo two').length,
+      1,
+      'array form runs without a shell',
+    );
     assert.equal(commands.filter((c) => c.includes('started')).length, 2);
     assert.ok(s.reports.some((r) => r.phase === 'starting'));
     assert.equal(s.provider.starts.length, 2);
@@ -127,7 +134,9 @@ test('a failing lifecycle command fails the environment with its name and exit c
     assert.match(log, /\[postCreateCommand:second\] boom/);
     assert.equal(await s.provider.state('env_aaaaaaaaaaaaaaaa'), 'stopped');
 
-    reconciler.update(desired({ repository: { url: s.repo.dir }, desiredPhase: 'deleted', generation: 2 }));
+    reconciler.update(
+      desired({ repository: { url: s.repo.dir }, desiredPhase: 'deleted', generation: 2 }),
+    );
     await reconciler.idle();
     assert.equal(s.reports.at(-1)?.phase, 'deleted');
     await assert.rejects(stat(s.store.dir('env_aaaaaaaaaaaaaaaa')), /ENOENT/);
@@ -165,7 +174,10 @@ test('a repository or ref that does not exist fails the clone with a clear reaso
     assert.equal(s.reports.at(-1)?.phase, 'failed');
     assert.equal(s.reports.at(-1)?.failure?.step, 'clone');
 
-    const other = { ...desired({ repository: { url: s.repo.dir, ref: 'no-such-branch' } }), id: 'env_bbbbbbbbbbbbbbbb' };
+    const other = {
+      ...desired({ repository: { url: s.repo.dir, ref: 'no-such-branch' } }),
+      id: 'env_bbbbbbbbbbbbbbbb',
+    };
     reconciler.update(other);
     await reconciler.idle();
     const last = s.reports.at(-1);
@@ -205,7 +217,10 @@ test('a runner restarted mid-create finishes what was left and repeats nothing d
     assert.equal(commands.filter((c) => c.includes('echo one')).length, 1);
     assert.equal(commands.filter((c) => c.includes('started')).length, 1);
     assert.equal(s.provider.starts.length, 1, 'the living sandbox was reused');
-    const kept = await readFile(join(s.store.workspaceDir('env_aaaaaaaaaaaaaaaa'), 'kept.txt'), 'utf8');
+    const kept = await readFile(
+      join(s.store.workspaceDir('env_aaaaaaaaaaaaaaaa'), 'kept.txt'),
+      'utf8',
+    );
     assert.equal(kept, 'kept', 'the clone was not repeated');
   } finally {
     await s.temp.remove();

@@ -20,9 +20,7 @@ export class Reconciler {
   private readonly statuses = new Map<string, EnvironmentStatus>();
   private stopping = false;
 
-  constructor(
-    private readonly deps: ConvergeDeps & { store: StateStore; logger: Logger },
-  ) {}
+  constructor(private readonly deps: ConvergeDeps & { store: StateStore; logger: Logger }) {}
 
   /** Remembers statuses from the last run so they can be reported on the next connection. */
   async restore(): Promise<void> {
@@ -42,7 +40,10 @@ export class Reconciler {
     const wanted = new Set(environments.map((environment) => environment.id));
     for (const [id, slot] of this.slots) {
       if (!wanted.has(id)) {
-        this.deps.logger.warn({ environmentId: id }, 'the control plane no longer knows it; deleting');
+        this.deps.logger.warn(
+          { environmentId: id },
+          'the control plane no longer knows it; deleting',
+        );
         this.update({
           ...slot.desired,
           generation: slot.desired.generation + 1,
@@ -57,7 +58,12 @@ export class Reconciler {
     const slot = this.slots.get(desired.id);
     if (slot && slot.desired.generation > desired.generation) return;
     if (!slot) {
-      this.slots.set(desired.id, { desired, running: undefined, again: false, abort: new AbortController() });
+      this.slots.set(desired.id, {
+        desired,
+        running: undefined,
+        again: false,
+        abort: new AbortController(),
+      });
     } else {
       const newer = desired.generation > slot.desired.generation;
       slot.desired = desired;
@@ -85,15 +91,16 @@ export class Reconciler {
   /** Waits for every worker to finish its current step, starting no new ones. */
   async drain(): Promise<void> {
     this.stopping = true;
-    await Promise.all([...this.slots.values()].map((slot) => slot.running));
+    await this.idle();
   }
 
   /** Resolves once no worker runs for the environment: for tests and shutdown. */
   async idle(id?: string): Promise<void> {
     for (;;) {
-      const pending = [...this.slots.entries()]
-        .filter(([slotId, slot]) => (id === undefined || slotId === id) && slot.running)
-        .map(([, slot]) => slot.running);
+      const pending: Promise<void>[] = [];
+      for (const [slotId, slot] of this.slots) {
+        if ((id === undefined || slotId === id) && slot.running) pending.push(slot.running);
+      }
       if (pending.length === 0) return;
       await Promise.all(pending);
     }
@@ -104,7 +111,10 @@ export class Reconciler {
     if (!slot || slot.running || this.stopping) return;
     slot.running = this.loop(id, slot).finally(() => {
       slot.running = undefined;
-      if (slot.desired.spec.desiredPhase === 'deleted' && this.statuses.get(id)?.phase === 'deleted') {
+      if (
+        slot.desired.spec.desiredPhase === 'deleted' &&
+        this.statuses.get(id)?.phase === 'deleted'
+      ) {
         this.slots.delete(id);
       }
     });
@@ -114,7 +124,10 @@ export class Reconciler {
     do {
       slot.again = false;
       slot.abort = new AbortController();
-      const deps = { ...this.deps, report: (envId: string, s: EnvironmentStatus) => this.report(envId, s) };
+      const deps = {
+        ...this.deps,
+        report: (envId: string, s: EnvironmentStatus) => this.report(envId, s),
+      };
       const worker = new EnvironmentWorker(deps, slot.desired, slot.abort.signal);
       try {
         await worker.run();

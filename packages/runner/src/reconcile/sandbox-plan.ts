@@ -43,9 +43,13 @@ function classOf(config: RunnerConfig, name: string): RunnerClass {
   const found = config.classes.find((item) => item.name === name);
   if (!found) {
     const known = config.classes.map((item) => item.name).join(', ');
-    throw new HangarError('invalid_request', `class ${name} is not offered by this runner (${known})`, {
-      details: { reason: 'UnknownClass' },
-    });
+    throw new HangarError(
+      'invalid_request',
+      `class ${name} is not offered by this runner (${known})`,
+      {
+        details: { reason: 'UnknownClass' },
+      },
+    );
   }
   return found;
 }
@@ -61,7 +65,11 @@ export async function planSandbox(options: {
 }): Promise<SandboxPlan> {
   const { desired, store, config } = options;
   const folderName = workspaceFolderName(desired);
-  const localEnv = { HOME: `/home/${config.sandboxUser}`, USER: config.sandboxUser, PATH: basePath };
+  const localEnv = {
+    HOME: `/home/${config.sandboxUser}`,
+    USER: config.sandboxUser,
+    PATH: basePath,
+  };
   const read = await readDevcontainer({
     workspaceDir: store.workspaceDir(desired.id),
     ...(desired.spec.devcontainerPath ? { configPath: desired.spec.devcontainerPath } : {}),

@@ -20,7 +20,9 @@ function credentialFor(config: RunnerConfig, url: string): GitCredential | undef
   }
   const match = config.gitCredentials.find((item) => item.host === host);
   if (!match) return undefined;
-  return match.username ? { username: match.username, password: match.password } : { password: match.password };
+  return match.username
+    ? { username: match.username, password: match.password }
+    : { password: match.password };
 }
 
 /**

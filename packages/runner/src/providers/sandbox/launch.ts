@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HangarError } from '@hangar/api';
 import { createEnvdClient } from './envd-socket-client.js';
@@ -37,16 +37,53 @@ export interface Keeper {
   startTicks: string;
 }
 
+const closeOnExec = 0o2000000;
+
+/**
+ * Descriptors of this process that a child would inherit: not close-on-exec and above stderr.
+ * Node opens its own with close-on-exec, so these came from whoever started the runner; one that
+ * named a host directory would let a process in the sandbox walk out of its mounts.
+ */
+export function inheritableFds(): number[] {
+  const fds: number[] = [];
+  for (const name of readdirSync('/proc/self/fdinfo')) {
+    const fd = Number(name);
+    if (!(fd > 2)) continue;
+    try {
+      const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+      if (flags?.[1] !== undefined && (parseInt(flags[1], 8) & closeOnExec) === 0) fds.push(fd);
+    } catch {
+      continue;
+    }
+  }
+  return fds;
+}
+
+/**
+ * The keeper's descriptors: /dev/null on 0, the log on 1 and 2, bwrap's options on 3, and
+ * /dev/null over every other descriptor it would otherwise inherit.
+ */
+function keeperStdio(logFd: number, argsFd: number, nullFd: number): Array<number | 'ignore'> {
+  const stdio: Array<number | 'ignore'> = ['ignore', logFd, logFd, argsFd];
+  for (const fd of inheritableFds()) {
+    if (fd <= 3) continue;
+    while (stdio.length < fd) stdio.push('ignore');
+    stdio[fd] = nullFd;
+  }
+  return stdio;
+}
+
 export function launchKeeper(options: KeeperOptions): Keeper {
   const logFd = openSync(options.logPath, 'w', 0o600);
   const argsFd = openSync(options.argsPath, 'r');
+  const nullFd = openSync('/dev/null', 'r');
   try {
     const child = spawn(
       '/bin/sh',
       ['-c', keeperScript, 'hangar-keeper', ...options.procsFiles, '--', ...options.command],
       {
         detached: true,
-        stdio: ['ignore', logFd, logFd, argsFd],
+        stdio: keeperStdio(logFd, argsFd, nullFd),
         env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
       },
     );
@@ -61,6 +98,7 @@ export function launchKeeper(options: KeeperOptions): Keeper {
   } finally {
     closeSync(logFd);
     closeSync(argsFd);
+    closeSync(nullFd);
   }
 }
 
