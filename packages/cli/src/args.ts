@@ -79,7 +79,9 @@ function distance(a: string, b: string): number {
     const current = [i];
     for (let j = 1; j <= b.length; j += 1) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
+      current.push(
+        Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost),
+      );
     }
     previous = current;
   }
@@ -89,13 +91,18 @@ function distance(a: string, b: string): number {
 function suggestion(name: string, known: string[]): string {
   const close = known
     .map((candidate) => ({ candidate, score: distance(name, candidate) }))
-    .filter((entry) => entry.score <= Math.max(1, Math.floor(entry.candidate.length / 3)))
+    .filter((entry) => entry.score <= Math.max(2, Math.floor(entry.candidate.length / 3)))
     .sort((a, b) => a.score - b.score)[0];
   return close ? `; did you mean --${close.candidate}?` : '';
 }
 
 function numberProblem(spec: FlagSpec): string {
-  const what = spec.type === 'integer' ? 'a whole number' : spec.type === 'duration' ? 'a duration' : 'a number';
+  const what =
+    spec.type === 'integer'
+      ? 'a whole number'
+      : spec.type === 'duration'
+        ? 'a duration'
+        : 'a number';
   const unit = spec.type === 'duration' ? ' seconds' : '';
   const example = spec.type === 'duration' ? ' such as 30, 90s, 15m, 12h or 30d' : '';
   if (spec.min !== undefined && spec.max !== undefined) {
@@ -176,7 +183,10 @@ export function parseArgs<S extends ArgSpec>(
       if (text === undefined) {
         const next = argv[index + 1];
         if (next === undefined || next.startsWith('--')) {
-          throw usage(`--${name} needs a value${flag.valueName ? ` (${flag.valueName})` : ''}`, name);
+          throw usage(
+            `--${name} needs a value${flag.valueName ? ` (${flag.valueName})` : ''}`,
+            name,
+          );
         }
         text = next;
         index += 1;
@@ -214,7 +224,9 @@ export function parseArgs<S extends ArgSpec>(
     return { flags: values, positionals: {}, rest } as unknown as ParsedArgs<S>;
   }
   for (const [name, flag] of Object.entries(flagSpecs)) {
-    const missing = flag.multiple ? (values[name] as unknown[]).length === 0 : values[name] === undefined;
+    const missing = flag.multiple
+      ? (values[name] as unknown[]).length === 0
+      : values[name] === undefined;
     if (flag.required && missing) {
       throw usage(`--${name} is required${flag.valueName ? ` (${flag.valueName})` : ''}`, name);
     }

@@ -1,6 +1,6 @@
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { HangarError } from '@hangar/api';
+import { HangarError } from '@hangar/api/errors.js';
 import type { Io } from './io.js';
 
 /** What `hangar up` writes and every other command reads. */
@@ -24,7 +24,8 @@ const fileFields = ['controlPlaneUrl', 'token', 'orgId'] as const;
 /** Exactly the three fields, each a non-empty string; anything else names the bad field. */
 function checkFile(value: unknown, path: string): StoredCredentials {
   const fields: { field: string; message: string }[] = [];
-  const record = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  const record =
+    typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     fields.push({ field: '(root)', message: 'must be a JSON object' });
   }
@@ -149,7 +150,9 @@ export async function resolveCredentials(
   flags: { token?: string | undefined; url?: string | undefined },
 ): Promise<ResolvedCredentials> {
   let token = flags.token ? { value: flags.token, source: '--token' } : undefined;
-  token ??= io.env.HANGAR_TOKEN ? { value: io.env.HANGAR_TOKEN, source: 'HANGAR_TOKEN' } : undefined;
+  token ??= io.env.HANGAR_TOKEN
+    ? { value: io.env.HANGAR_TOKEN, source: 'HANGAR_TOKEN' }
+    : undefined;
   let url = flags.url ? { value: flags.url, source: '--url' } : undefined;
   url ??= io.env.HANGAR_URL ? { value: io.env.HANGAR_URL, source: 'HANGAR_URL' } : undefined;
   let orgId: string | undefined;

@@ -29,7 +29,8 @@ export function parseTimeBound(text: string, nowMs: number): string | undefined 
   if (ageS !== undefined && /[smhdw]$/.test(text.trim())) {
     return new Date(nowMs - ageS * 1000).toISOString();
   }
-  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/i.test(text.trim())) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/i.test(text.trim()))
+    return undefined;
   const ms = Date.parse(text.trim());
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }

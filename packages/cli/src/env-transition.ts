@@ -42,7 +42,9 @@ export function transitionCommand(transition: Transition): Command<TransitionSpe
         settledOutcome(changed, { target: transition.target, sinceTime: changed.updatedAt }) ===
         'reached';
       out.info(
-        already ? `${changed.name} is already ${transition.target}` : `${transition.progress} ${changed.name}`,
+        already
+          ? `${changed.name} is already ${transition.target}`
+          : `${transition.progress} ${changed.name}`,
       );
       if (!flags.wait) {
         out.result(changed, () => [`${changed.name}  ${changed.id}  ${changed.status.phase}`]);
@@ -52,6 +54,7 @@ export function transitionCommand(transition: Transition): Command<TransitionSpe
         target: transition.target,
         sinceTime: changed.updatedAt,
         report: (line) => out.info(line),
+        showStart: false,
       });
       const final = result.environment;
       out.result(final, () => [`${final.name}  ${final.id}  ${final.status.phase}`]);

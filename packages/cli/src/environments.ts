@@ -1,4 +1,5 @@
-import { HangarError, type Environment, type Runner } from '@hangar/api';
+import type { Environment, Runner } from '@hangar/api';
+import { HangarError } from '@hangar/api/errors.js';
 import type { HttpClient } from './http-client.js';
 
 const environmentIdPattern = /^env_[0-9a-z]{8,40}$/;
@@ -38,7 +39,10 @@ export async function resolveRunnerId(api: HttpClient, reference: string): Promi
   const { runners } = await api.get<{ runners: Runner[] }>('/v1/runners');
   const found = runners.find((runner) => runner.name === reference);
   if (!found) {
-    throw new HangarError('not_found', `no runner named ${reference}; \`hangar runner list\` shows them`);
+    throw new HangarError(
+      'not_found',
+      `no runner named ${reference}; \`hangar runner list\` shows them`,
+    );
   }
   return found.id;
 }

@@ -1,4 +1,4 @@
-import { HangarError, type FieldError } from '@hangar/api';
+import { HangarError, type FieldError } from '@hangar/api/errors.js';
 
 /** A command line the CLI cannot run as written: exits 2 and shows the command's usage. */
 export class UsageError extends HangarError {

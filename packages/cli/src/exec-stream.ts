@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { HangarError, isErrorCode } from '@hangar/api';
+import { HangarError, isErrorCode } from '@hangar/api/errors.js';
 import type { GatewayAccess } from './gateway.js';
 import { errorFromResponse } from './http-client.js';
 
@@ -159,7 +159,8 @@ export function runExecStream(options: ExecStreamOptions): Promise<ExecExit> {
       if (frame.type === 'exit') finish({ exit: toExit(frame) });
       if (frame.type === 'error') {
         const code = isErrorCode(frame.code) ? frame.code : 'internal';
-        const message = typeof frame.message === 'string' ? frame.message : 'the command could not run';
+        const message =
+          typeof frame.message === 'string' ? frame.message : 'the command could not run';
         const details = typeof frame.requestId === 'string' ? { requestId: frame.requestId } : {};
         finish({ error: new HangarError(code, message, { details }) });
       }

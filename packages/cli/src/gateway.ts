@@ -26,7 +26,7 @@ export function gatewayClient(access: GatewayAccess): HttpClient {
     baseUrl: access.gatewayUrl,
     token: access.token,
     service: `runner gateway of ${access.runnerId}`,
-    unreachableHint: `is the runner ${access.runnerId} running and its gateway reachable from here?`,
+    unreachableHint: `is the runner ${access.runnerId} running, and its gateway reachable?`,
   });
 }
 

@@ -4,7 +4,9 @@ import type { Command } from './command.js';
 
 function flagLabel(name: string, flag: FlagSpec): string {
   if (flag.type === 'boolean') return `--${name}`;
-  const value = flag.valueName ?? (flag.type === 'string' ? 'VALUE' : flag.type === 'duration' ? 'DURATION' : 'N');
+  const value =
+    flag.valueName ??
+    (flag.type === 'string' ? 'VALUE' : flag.type === 'duration' ? 'DURATION' : 'N');
   return `--${name} ${value}`;
 }
 
@@ -37,7 +39,9 @@ export function commandHelp(path: string, command: Command<ArgSpec>): string[] {
     ...columns(
       Object.entries(flags).map(([name, flag]: [string, FlagSpec]) => [
         flagLabel(name, flag),
-        `${flag.describe}${flag.required ? ' (required)' : ''}${flag.multiple ? ' (repeatable)' : ''}`,
+        flag.describe +
+          (flag.required ? ' (required)' : '') +
+          (flag.multiple ? ' (repeatable)' : ''),
       ]),
     ),
   );
@@ -54,6 +58,6 @@ export function overview(entries: readonly { path: string; summary: string }[]):
     ...columns(entries.map((entry) => [entry.path, entry.summary])),
     '',
     'Every command takes --json (machine-readable output on stdout) and --help.',
-    'Exit codes: 0 success, 1 error, 2 usage error; `env exec` exits with the command\'s code.',
+    "Exit codes: 0 success, 1 error, 2 usage error; `env exec` exits with the command's code.",
   ];
 }

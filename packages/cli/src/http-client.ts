@@ -1,4 +1,5 @@
-import { HangarError, isErrorCode, type ErrorCode, type FieldError } from '@hangar/api';
+import { HangarError, isErrorCode, type ErrorCode, type FieldError } from '@hangar/api/errors.js';
+import { send, type TransportResponse } from './transport.js';
 
 export type QueryValue = string | number | boolean | undefined;
 
@@ -9,7 +10,7 @@ export interface HttpClientOptions {
   token?: string;
   /** Who answers, in words, for messages: `control plane`, `runner gateway`. */
   service: string;
-  /** Added to `unauthenticated` and `token_expired` errors: where the token came from, what to do. */
+  /** Added to `unauthenticated` and `token_expired` errors: the token's origin, what to do. */
   authHint?: string;
   /** Added when the service cannot be reached at all. */
   unreachableHint?: string;
@@ -63,7 +64,7 @@ export function errorFromResponse(input: {
   let body: BodyShape = {};
   try {
     const parsed: unknown = JSON.parse(input.text);
-    if (typeof parsed === 'object' && parsed !== null) body = parsed as BodyShape;
+    if (typeof parsed === 'object' && parsed !== null) body = parsed;
   } catch {
     body = {};
   }
@@ -87,9 +88,8 @@ export function errorFromResponse(input: {
 }
 
 function describeCause(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-  if (typeof cause?.code === 'string') return cause.code;
-  if (typeof cause?.message === 'string') return cause.message;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -107,10 +107,9 @@ export class HttpClient {
 
   async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.send(method, path, options);
-    const text = await response.text();
-    if (text.length === 0) return undefined as T;
+    if (response.body.length === 0) return undefined as T;
     try {
-      return JSON.parse(text) as T;
+      return JSON.parse(response.body.toString('utf8')) as T;
     } catch {
       throw new HangarError(
         'internal',
@@ -120,8 +119,7 @@ export class HttpClient {
   }
 
   async bytes(method: string, path: string, options: RequestOptions = {}): Promise<Buffer> {
-    const response = await this.send(method, path, options);
-    return Buffer.from(await response.arrayBuffer());
+    return (await this.send(method, path, options)).body;
   }
 
   get<T>(path: string, query?: Record<string, QueryValue>): Promise<T> {
@@ -136,14 +134,19 @@ export class HttpClient {
     return this.json<T>('DELETE', path);
   }
 
-  private async send(method: string, path: string, options: RequestOptions): Promise<Response> {
+  private async send(
+    method: string,
+    path: string,
+    options: RequestOptions,
+  ): Promise<TransportResponse> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
+    let response: TransportResponse;
     try {
-      response = await fetch(this.url(path, options.query), {
+      response = await send({
         method,
+        url: this.url(path, options.query),
         headers,
         ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
       });
@@ -156,10 +159,10 @@ export class HttpClient {
         { cause: error, details: { unreachable: true } },
       );
     }
-    if (response.ok) return response;
+    if (response.status >= 200 && response.status < 300) return response;
     throw errorFromResponse({
       status: response.status,
-      text: await response.text(),
+      text: response.body.toString('utf8'),
       service: this.options.service,
       authHint: this.options.authHint,
     });

@@ -44,7 +44,9 @@ export class Output {
   /** `error <code>: <message>`, each field problem, and the request id, to stderr. */
   error(error: HangarError, hint?: string): void {
     const lines = [`error ${error.code}: ${error.message}`];
-    for (const field of error.fields ?? []) lines.push(`  ${field.field}: ${field.message}`);
+    for (const field of error.fields ?? []) {
+      if (!error.message.includes(field.message)) lines.push(`  ${field.field}: ${field.message}`);
+    }
     const requestId = requestIdOf(error);
     if (requestId) lines.push(`  request id: ${requestId}`);
     if (hint) lines.push(hint);

@@ -22,43 +22,67 @@ const entry = (
 
 /** Every command, in the order `hangar --help` lists them. */
 export const commandEntries: readonly CommandEntry[] = [
-  entry('up', 'run a control plane and a local runner (data in ./.hangar) until Ctrl-C', () =>
-    import('./commands/up.js'),
+  entry(
+    'up',
+    'run a control plane and a local runner (data in ./.hangar) until Ctrl-C',
+    () => import('./commands/up.js'),
   ),
-  entry('control', 'run the control plane in the foreground', () => import('./commands/control.js')),
+  entry(
+    'control',
+    'run the control plane in the foreground',
+    () => import('./commands/control.js'),
+  ),
   entry('runner', 'run a runner in the foreground', () => import('./commands/runner-start.js')),
-  entry('runner create', 'create a runner record and its enrollment token', () =>
-    import('./commands/runner-create.js'),
+  entry(
+    'runner create',
+    'create a runner record and its enrollment token',
+    () => import('./commands/runner-create.js'),
   ),
   entry('runner list', 'list the runners', () => import('./commands/runner-list.js')),
-  entry('env create', 'create an environment from a git repository (or an empty one)', () =>
-    import('./commands/env-create.js'),
+  entry(
+    'env create',
+    'create an environment from a git repository (or an empty one)',
+    () => import('./commands/env-create.js'),
   ),
   entry('env list', 'list your environments', () => import('./commands/env-list.js')),
   entry('env get', 'show one environment', () => import('./commands/env-get.js')),
   entry('env start', 'start a stopped environment', () => import('./commands/env-start.js')),
-  entry('env stop', 'stop an environment, keeping its workspace', () =>
-    import('./commands/env-stop.js'),
+  entry(
+    'env stop',
+    'stop an environment, keeping its workspace',
+    () => import('./commands/env-stop.js'),
   ),
-  entry('env delete', 'delete an environment and its workspace', () =>
-    import('./commands/env-delete.js'),
+  entry(
+    'env delete',
+    'delete an environment and its workspace',
+    () => import('./commands/env-delete.js'),
   ),
-  entry('env logs', 'print the lifecycle log of an environment', () =>
-    import('./commands/env-logs.js'),
+  entry(
+    'env logs',
+    'print the lifecycle log of an environment',
+    () => import('./commands/env-logs.js'),
   ),
   entry('env exec', 'run a command in an environment', () => import('./commands/env-exec.js')),
   entry('audit list', 'list audit records, with filters', () => import('./commands/audit-list.js')),
-  entry('audit verify', 'verify the audit chain and its signed checkpoints offline', () =>
-    import('./commands/audit-verify.js'),
+  entry(
+    'audit verify',
+    'verify the audit chain and its signed checkpoints offline',
+    () => import('./commands/audit-verify.js'),
   ),
-  entry('audit export', 'print the whole audit chain as JSON', () =>
-    import('./commands/audit-export.js'),
+  entry(
+    'audit export',
+    'print the whole audit chain as JSON',
+    () => import('./commands/audit-export.js'),
   ),
-  entry('devcontainer read', 'print the resolved devcontainer configuration of a folder', () =>
-    import('./commands/devcontainer-read.js'),
+  entry(
+    'devcontainer read',
+    'print the resolved devcontainer configuration of a folder',
+    () => import('./commands/devcontainer-read.js'),
   ),
-  entry('token create', 'create an API token with chosen scopes', () =>
-    import('./commands/token-create.js'),
+  entry(
+    'token create',
+    'create an API token with chosen scopes',
+    () => import('./commands/token-create.js'),
   ),
   entry('whoami', 'show who the API token belongs to', () => import('./commands/whoami.js')),
 ];
@@ -72,7 +96,8 @@ export function findCommand(argv: readonly string[]): { entry: CommandEntry; res
   for (const candidate of commandEntries) {
     const words = candidate.path.split(' ');
     const matches = words.every((word, index) => argv[index] === word);
-    if (matches && (!best || words.length > best.words)) best = { entry: candidate, words: words.length };
+    if (matches && (!best || words.length > best.words))
+      best = { entry: candidate, words: words.length };
   }
   if (best) return { entry: best.entry, rest: argv.slice(best.words) };
   const first = argv[0] ?? '';
@@ -80,7 +105,10 @@ export function findCommand(argv: readonly string[]): { entry: CommandEntry; res
   if (group.length > 0) {
     const names = group.map((candidate) => candidate.path.slice(first.length + 1)).join(', ');
     const second = argv[1];
-    const what = second === undefined || second.startsWith('-') ? `${first} needs a command` : `unknown command "${first} ${second}"`;
+    const what =
+      second === undefined || second.startsWith('-')
+        ? `${first} needs a command`
+        : `unknown command "${first} ${second}"`;
     throw new UsageError(`${what}; ${first} has: ${names}`);
   }
   const roots = [...new Set(commandEntries.map((candidate) => candidate.path.split(' ')[0]))];

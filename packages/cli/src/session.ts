@@ -35,7 +35,7 @@ export async function openSession(
     authHint:
       `the token came from ${credentials.tokenSource}; run \`hangar up\` again for a fresh one, ` +
       'or create one with `hangar token create`',
-    unreachableHint: `is it running? (the URL came from ${credentials.urlSource}; \`hangar up\` starts one)`,
+    unreachableHint: `is it running? (URL from ${credentials.urlSource}; \`hangar up\` starts one)`,
   });
   return { api, credentials };
 }

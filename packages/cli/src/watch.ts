@@ -1,4 +1,5 @@
-import { HangarError, type DesiredPhase, type Environment } from '@hangar/api';
+import type { DesiredPhase, Environment } from '@hangar/api';
+import { HangarError } from '@hangar/api/errors.js';
 import { formatDurationMs } from './durations.js';
 import type { HttpClient } from './http-client.js';
 
@@ -22,6 +23,8 @@ export interface WatchOptions {
   pollWaitMs?: number;
   /** How long to keep retrying while the control plane cannot be reached. */
   reconnectForMs?: number;
+  /** Print the starting state too (default); otherwise only what changes after it. */
+  showStart?: boolean;
 }
 
 const settledPhases = new Set(['running', 'stopped', 'deleted', 'failed']);
@@ -34,26 +37,29 @@ export class ProgressPrinter {
 
   constructor(private readonly report: (line: string) => void) {}
 
-  show(environment: Environment): void {
+  /** Prints what changed since the last call; with `silent`, only takes it in. */
+  show(environment: Environment, options: { silent?: boolean } = {}): void {
+    const lines: string[] = [];
     const { status } = environment;
     const phaseChanged = status.phase !== this.phase;
     this.phase = status.phase;
     const phaseLine = `${environment.name}: ${status.phase}`;
     const settled = settledPhases.has(status.phase);
-    if (phaseChanged && !settled) this.report(phaseLine);
+    if (phaseChanged && !settled) lines.push(phaseLine);
     for (const step of status.steps) {
       const key = `${step.name}@${step.startedAt}`;
       if (this.steps.get(key) === step.state) continue;
       this.steps.set(key, step.state);
-      this.report(`  step ${step.name}: ${stepText(step)}`);
+      lines.push(`  step ${step.name}: ${stepText(step)}`);
     }
     for (const condition of status.conditions) {
       const value = `${condition.status} ${condition.reason} ${condition.message}`;
       if (this.conditions.get(condition.type) === value) continue;
       this.conditions.set(condition.type, value);
-      this.report(`  condition ${condition.type}=${condition.status}: ${condition.message}`);
+      lines.push(`  condition ${condition.type}=${condition.status}: ${condition.message}`);
     }
-    if (phaseChanged && settled) this.report(phaseLine);
+    if (phaseChanged && settled) lines.push(phaseLine);
+    if (!options.silent) for (const line of lines) this.report(line);
   }
 }
 
@@ -61,7 +67,8 @@ function stepText(step: Environment['status']['steps'][number]): string {
   const tookMs =
     step.finishedAt !== undefined ? Date.parse(step.finishedAt) - Date.parse(step.startedAt) : NaN;
   const took = Number.isFinite(tookMs) ? ` (${formatDurationMs(tookMs)})` : '';
-  const exit = step.exitCode !== undefined && step.state === 'failed' ? `, exit code ${step.exitCode}` : '';
+  const exit =
+    step.exitCode !== undefined && step.state === 'failed' ? `, exit code ${step.exitCode}` : '';
   return `${step.state}${exit}${took}`;
 }
 
@@ -103,7 +110,7 @@ export async function watchEnvironment(
   const printer = new ProgressPrinter(options.report);
   const reconnectForMs = options.reconnectForMs ?? 60000;
   let environment = start;
-  printer.show(environment);
+  printer.show(environment, { silent: options.showStart === false });
   let lostSince: number | undefined;
   let delayMs = 500;
   for (;;) {

@@ -17,7 +17,7 @@ export class EnvdError extends Error {
 
 function errnoCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  const code = (error as { code: unknown }).code;
+  const code: unknown = error.code;
   return typeof code === 'string' ? code : undefined;
 }
 
@@ -40,7 +40,10 @@ export function fileError(error: unknown, path: string): EnvdError {
     case 'EISDIR':
       return new EnvdError('invalid_request', `${path} is a directory; list it instead`);
     case 'ENOTDIR':
-      return new EnvdError('invalid_request', `${path}: a component of the path is not a directory`);
+      return new EnvdError(
+        'invalid_request',
+        `${path}: a component of the path is not a directory`,
+      );
     case 'ELOOP':
       return new EnvdError(
         'invalid_request',

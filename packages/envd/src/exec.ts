@@ -101,6 +101,7 @@ export class ExecSession {
     this.child = child;
     this.conn.onFrame((frame) => this.onFrame(frame));
     this.conn.onClose(() => {
+      if (this.finished) return;
       this.killGroup('SIGKILL');
       child.stdout?.destroy();
       child.stderr?.destroy();
@@ -149,6 +150,7 @@ export class ExecSession {
     if (!stream) return;
     this.openStreams += 1;
     stream.on('data', (chunk: Buffer) => {
+      if (this.finished) return;
       this.armQuietTimer();
       if (!this.conn.sendChunked(type, chunk) && !this.paused) this.pauseOutput();
     });
@@ -171,14 +173,15 @@ export class ExecSession {
     });
   }
 
-  /** Once the main process has exited, output left open by its children is read until quiet. */
+  /**
+   * Once the main process has exited, output that its background children keep open is
+   * forwarded until it has been quiet for a while; then the command counts as finished. The
+   * pipes stay open and are drained, so those children go on running without a SIGPIPE.
+   */
   private armQuietTimer(): void {
     if (this.exit === undefined || this.paused || this.finished) return;
     clearTimeout(this.quietTimer);
-    this.quietTimer = setTimeout(() => {
-      this.child?.stdout?.destroy();
-      this.child?.stderr?.destroy();
-    }, this.config.outputQuietMs);
+    this.quietTimer = setTimeout(() => this.maybeFinish(true), this.config.outputQuietMs);
   }
 
   private onTimeout(): void {
@@ -207,9 +210,11 @@ export class ExecSession {
     this.maybeFinish();
   }
 
-  private maybeFinish(): void {
-    if (this.finished || this.exit === undefined || this.openStreams > 0) return;
+  private maybeFinish(quiet = false): void {
+    if (this.finished || this.exit === undefined || (this.openStreams > 0 && !quiet)) return;
     this.finished = true;
+    this.child?.stdout?.resume();
+    this.child?.stderr?.resume();
     for (const timer of this.timers) clearTimeout(timer);
     clearTimeout(this.quietTimer);
     if (this.timedOut) this.killGroup('SIGKILL');

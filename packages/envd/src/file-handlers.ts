@@ -1,14 +1,8 @@
 import type { Connection } from './connection.js';
 import { EnvdError } from './errors.js';
-import {
-  listDirInside,
-  openForRead,
-  precheckWrite,
-  readChunk,
-  tooLarge,
-  writeFileInside,
-} from './files.js';
+import { listDirInside, openForRead, readChunk, tooLarge } from './files.js';
 import { closeQuietly, type PathRules } from './paths.js';
+import { beginWrite, type PendingWrite } from './write-file.js';
 import {
   DATA_CHUNK_BYTES,
   FrameType,
@@ -17,8 +11,8 @@ import {
   type ReadFileResult,
 } from './protocol.js';
 
-/** Largest file one `writeFile` may carry; envd holds it in memory until it is complete. */
-export const MAX_WRITE_BYTES = 256 * 1024 * 1024;
+/** Largest file one `writeFile` may carry. */
+export const MAX_WRITE_BYTES = 1024 ** 4;
 
 /** Default and ceiling for `readFile`'s `maxBytes`. */
 export const MAX_READ_BYTES = 1024 * 1024 * 1024;
@@ -82,12 +76,11 @@ export function handleListDir(conn: Connection, body: unknown, rules: PathRules)
   conn.end();
 }
 
-/** Collects a file's bytes, then writes them in one step so a broken upload changes nothing. */
+/** Streams a file's bytes into place: nothing changes at the target unless all of them arrive. */
 export class WriteSession {
   private readonly path: string;
   private readonly size: number;
   private readonly mode: number | undefined;
-  private readonly chunks: Buffer[] = [];
   private received = 0;
 
   constructor(
@@ -102,21 +95,35 @@ export class WriteSession {
   }
 
   start(): void {
-    precheckWrite(this.path, this.rules);
-    this.conn.onFrame((frame) => this.onFrame(frame));
+    const pending = beginWrite(this.path, this.rules, this.mode);
+    this.conn.onClose(() => pending.abort());
+    this.conn.onFrame((frame) => {
+      try {
+        this.onFrame(frame, pending);
+      } catch (error: unknown) {
+        pending.abort();
+        throw error;
+      }
+    });
   }
 
-  private onFrame(frame: Frame): void {
+  private onFrame(frame: Frame, pending: PendingWrite): void {
     if (frame.type === FrameType.data) {
       this.received += frame.payload.length;
       if (this.received > this.size) {
-        throw new EnvdError('invalid_request', `writeFile: more than the ${this.size} bytes announced`);
+        throw new EnvdError(
+          'invalid_request',
+          `writeFile: more than the ${this.size} bytes announced`,
+        );
       }
-      this.chunks.push(frame.payload);
+      pending.write(frame.payload);
       return;
     }
     if (frame.type !== FrameType.dataEnd) {
-      throw new EnvdError('invalid_request', `writeFile: unexpected frame 0x${frame.type.toString(16)}`);
+      throw new EnvdError(
+        'invalid_request',
+        `writeFile: unexpected frame 0x${frame.type.toString(16)}`,
+      );
     }
     if (this.received !== this.size) {
       throw new EnvdError(
@@ -124,7 +131,7 @@ export class WriteSession {
         `writeFile: ${this.received} bytes arrived, ${this.size} were announced`,
       );
     }
-    writeFileInside(this.path, Buffer.concat(this.chunks, this.size), this.rules, this.mode);
+    pending.commit();
     this.conn.sendJson(FrameType.result, {});
     this.conn.end();
   }

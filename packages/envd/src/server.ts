@@ -77,17 +77,22 @@ interface ServeContext {
   sessions: Set<ExecSession>;
 }
 
-/** The connection's first frame names its one request; later frames belong to that request. */
+/**
+ * The connection's first frame names its one request; a request that takes more frames (exec,
+ * writeFile) installs its own handler, and frames after any other request are ignored.
+ */
 function serveConnection(conn: Connection, context: ServeContext): void {
   conn.onFrame((frame) => {
-    conn.onFrame(() => {
-      throw new EnvdError('invalid_request', 'one request per connection; open another');
-    });
-    void dispatch(conn, frame, context).catch((error: unknown) => conn.fail(error));
+    conn.onFrame(() => undefined);
+    try {
+      dispatch(conn, frame, context)?.catch((error: unknown) => conn.fail(error));
+    } catch (error: unknown) {
+      conn.fail(error);
+    }
   });
 }
 
-async function dispatch(conn: Connection, frame: Frame, context: ServeContext): Promise<void> {
+function dispatch(conn: Connection, frame: Frame, context: ServeContext): Promise<void> | void {
   switch (frame.type) {
     case FrameType.ping: {
       const body: PongBody = { protocolVersion: PROTOCOL_VERSION };

@@ -28,12 +28,20 @@ function recordRow(record: AuditRecord): string[] {
   const actor = `${record.actor.kind}:${record.actor.id}`;
   const onBehalf = record.actor.onBehalfOf ? ` for ${record.actor.onBehalfOf}` : '';
   const target = record.target ? `${record.target.kind}:${record.target.id}` : '-';
-  return [String(record.seq), record.time, `${actor}${onBehalf}`, record.action, target, record.outcome];
+  return [
+    String(record.seq),
+    record.time,
+    `${actor}${onBehalf}`,
+    record.action,
+    target,
+    record.outcome,
+  ];
 }
 
 export const command = defineCommand({
   synopsis:
-    '[--actor ID] [--action A] [--target ID] [--since T] [--until T] [--limit N] [--cursor C] [--all]',
+    '[--actor ID] [--action A] [--target ID] [--since T] [--until T] [--limit N] ' +
+    '[--cursor C] [--all]',
   description:
     'Lists audit records of your organization, oldest first. --action takes a name or a ' +
     'prefix such as environment.*; --since and --until take RFC 3339 times or ages (2h, 7d). ' +
@@ -79,7 +87,7 @@ export const command = defineCommand({
         : table(['SEQ', 'TIME', 'ACTOR', 'ACTION', 'TARGET', 'OUTCOME'], records.map(recordRow)),
     );
     if (nextCursor && !out.json) {
-      out.info(`more records: pass --cursor ${nextCursor}, or --all for every page`);
+      out.info(`more records: pass --all for every page, or --cursor ${nextCursor} for the next`);
     }
     return 0;
   },

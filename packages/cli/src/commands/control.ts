@@ -12,7 +12,11 @@ export const command = defineCommand({
   spec: {
     flags: {
       'data-dir': { type: 'string', valueName: 'DIR', required: true, describe: 'data directory' },
-      host: { type: 'string', valueName: 'H', describe: 'address to listen on (default 127.0.0.1)' },
+      host: {
+        type: 'string',
+        valueName: 'H',
+        describe: 'address to listen on (default 127.0.0.1)',
+      },
       port: {
         type: 'integer',
         valueName: 'N',

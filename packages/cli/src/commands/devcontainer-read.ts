@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { HangarError } from '@hangar/api';
+import { HangarError } from '@hangar/api/errors.js';
 import { DEFAULT_CONFIG_PATHS, readDevcontainer } from '@hangar/runner/devcontainer/index.js';
 import { defineCommand } from '../command.js';
 
@@ -8,10 +8,12 @@ export const command = defineCommand({
   description:
     "Finds, parses and resolves a folder's devcontainer.json (.devcontainer/devcontainer.json, " +
     '.devcontainer.json, or --config) exactly as a runner does, and prints the result as JSON. ' +
-    '${localEnv:…} reads this shell\'s environment. A malformed file is an error naming its ' +
+    "${localEnv:…} reads this shell's environment. A malformed file is an error naming its " +
     'line and column.',
   spec: {
-    positionals: [{ name: 'folder', required: true, describe: 'the workspace (repository) folder' }],
+    positionals: [
+      { name: 'folder', required: true, describe: 'the workspace (repository) folder' },
+    ],
     flags: {
       config: {
         type: 'string',

@@ -21,7 +21,8 @@ export function repositoryUrlFrom(input: string, cwd: string): string {
 }
 
 export const command = defineCommand({
-  synopsis: '[<repo>] [--ref R] [--name N] [--devcontainer PATH] [--class C] [--runner ID] [--wait]',
+  synopsis:
+    '[<repo>] [--ref R] [--name N] [--devcontainer PATH] [--class C] [--runner ID] [--wait]',
   description:
     'Creates an environment. <repo> is any URL git accepts, or a local path (made absolute). ' +
     'Without <repo> the workspace starts empty. With --wait, prints each phase and lifecycle ' +
@@ -60,9 +61,7 @@ export const command = defineCommand({
     const created = await api.post<Environment>('/v1/environments', body);
     out.info(`created ${created.name} (${created.id}) on runner ${created.runnerId}`);
     if (!flags.wait) {
-      out.result(created, () => [
-        `${created.name}  ${created.id}  ${created.status.phase}`,
-      ]);
+      out.result(created, () => [`${created.name}  ${created.id}  ${created.status.phase}`]);
       out.info(`it is being created; \`hangar env get ${created.name}\` shows its phase`);
       return 0;
     }

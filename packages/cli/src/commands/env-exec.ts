@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { HangarError, type ExecResult } from '@hangar/api';
+import type { ExecResult } from '@hangar/api';
+import { HangarError } from '@hangar/api/errors.js';
 import { defineCommand } from '../command.js';
 import { resolveEnvironment } from '../environments.js';
 import { UsageError } from '../errors.js';
@@ -29,7 +30,8 @@ export function envFrom(pairs: readonly string[]): Record<string, string> | unde
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  for await (const chunk of stream)
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
   return Buffer.concat(chunks);
 }
 
@@ -54,13 +56,16 @@ export const command = defineCommand({
   synopsis: '<env> [--timeout S] [--cwd DIR] [--env K=V]... [--stdin|--no-stdin] -- <command...>',
   description:
     "Runs a command in a running environment, straight through its runner's gateway. stdout " +
-    'and stderr arrive as raw bytes on this process\'s stdout and stderr; stdin is forwarded ' +
-    'when it is not a terminal (or with --stdin). Exits with the command\'s exit code, 128+n ' +
+    "and stderr arrive as raw bytes on this process's stdout and stderr; stdin is forwarded " +
+    "when it is not a terminal (or with --stdin). Exits with the command's exit code, 128+n " +
     'when signal n killed it, 124 when --timeout ended it. With --json, prints the result ' +
     '(output base64) instead of streaming.',
   spec: {
     positionals: [{ name: 'env', required: true, describe: 'environment id or name' }],
-    rest: { name: 'command', describe: 'the program and its arguments (no shell unless you run one)' },
+    rest: {
+      name: 'command',
+      describe: 'the program and its arguments (no shell unless you run one)',
+    },
     flags: {
       ...apiFlags,
       timeout: {
@@ -94,7 +99,8 @@ export const command = defineCommand({
     const request: ExecRequest = { command: rest };
     if (flags.cwd !== undefined) request.cwd = flags.cwd;
     if (env) request.env = env;
-    if (flags.timeout !== undefined) request.timeoutMs = Math.max(1, Math.round(flags.timeout * 1000));
+    if (flags.timeout !== undefined)
+      request.timeoutMs = Math.max(1, Math.round(flags.timeout * 1000));
     const forwardStdin = flags.stdin || (!flags['no-stdin'] && io.stdin.isTTY !== true);
 
     const { api } = await openSession(io, flags);

@@ -3,6 +3,12 @@ import { defineCommand } from '../command.js';
 import { resolveEnvironment } from '../environments.js';
 import { apiFlags, openSession } from '../session.js';
 
+function repositoryText(spec: Environment['spec']): string {
+  if (!spec.repository) return '(empty workspace)';
+  const ref = spec.repository.ref ? ` @ ${spec.repository.ref}` : '';
+  return `${spec.repository.url}${ref}`;
+}
+
 /** The lines `env get` prints for a person. */
 export function describeEnvironment(environment: Environment): string[] {
   const { spec, status } = environment;
@@ -12,7 +18,7 @@ export function describeEnvironment(environment: Environment): string[] {
     `phase:       ${status.phase} (desired ${spec.desiredPhase}, since ${status.phaseChangedAt})`,
     `runner:      ${environment.runnerId}`,
     `class:       ${spec.class}`,
-    `repository:  ${spec.repository ? `${spec.repository.url}${spec.repository.ref ? ` @ ${spec.repository.ref}` : ''}` : '(empty workspace)'}`,
+    `repository:  ${repositoryText(spec)}`,
   ];
   if (spec.devcontainerPath) lines.push(`devcontainer: ${spec.devcontainerPath}`);
   if (status.workspaceFolder) lines.push(`workspace:   ${status.workspaceFolder}`);
@@ -31,7 +37,9 @@ export function describeEnvironment(environment: Environment): string[] {
   if (status.conditions.length > 0) {
     lines.push('conditions:');
     for (const condition of status.conditions) {
-      lines.push(`  ${condition.type}=${condition.status} ${condition.reason}: ${condition.message}`);
+      lines.push(
+        `  ${condition.type}=${condition.status} ${condition.reason}: ${condition.message}`,
+      );
     }
   }
   return lines;

@@ -12,7 +12,8 @@ export const command = defineCommand({
     const { runners } = await api.get<{ runners: Runner[] }>('/v1/runners');
     const now = Date.now();
     out.result({ runners }, () => {
-      if (runners.length === 0) return ['no runners; create one with `hangar runner create <name>`'];
+      if (runners.length === 0)
+        return ['no runners; create one with `hangar runner create <name>`'];
       return table(
         ['NAME', 'ID', 'STATE', 'GATEWAY', 'LAST SEEN', 'CLASSES'],
         runners.map((runner) => [

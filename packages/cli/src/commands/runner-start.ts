@@ -20,7 +20,11 @@ export const command = defineCommand({
         required: true,
         describe: 'the control plane URL to dial',
       },
-      enroll: { type: 'string', valueName: 'TOKEN', describe: 'enrollment token, first start only' },
+      enroll: {
+        type: 'string',
+        valueName: 'TOKEN',
+        describe: 'enrollment token, first start only',
+      },
       'data-dir': { type: 'string', valueName: 'DIR', required: true, describe: 'data directory' },
       'gateway-host': {
         type: 'string',
@@ -66,7 +70,9 @@ export const command = defineCommand({
       },
       io.stderr,
     );
-    out.info(`runner ${runner.runnerId} started; gateway ${runner.gatewayUrl}; stop it with Ctrl-C`);
+    out.info(
+      `runner ${runner.runnerId} started; gateway ${runner.gatewayUrl}; stop it with Ctrl-C`,
+    );
     out.result({ runnerId: runner.runnerId, gatewayUrl: runner.gatewayUrl, dataDir }, () => []);
     return serveUntilStopped(io, out, () => runner.close());
   },

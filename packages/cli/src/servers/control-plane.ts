@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { HangarError } from '@hangar/api';
+import { HangarError } from '@hangar/api/errors.js';
 import { createLogger, startControlPlane, type ControlPlane } from '@hangar/control-plane';
 import type { LogLevel } from './log-level.js';
 
@@ -25,9 +25,13 @@ function listenError(error: unknown, input: ControlPlaneStartInput): HangarError
     );
   }
   if (code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-    return new HangarError('invalid_request', `cannot listen on ${address} (${code}); pick another --host or --port`, {
-      cause: error,
-    });
+    return new HangarError(
+      'invalid_request',
+      `cannot listen on ${address} (${code}); pick another --host or --port`,
+      {
+        cause: error,
+      },
+    );
   }
   return undefined;
 }

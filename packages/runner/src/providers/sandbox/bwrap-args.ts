@@ -6,8 +6,7 @@ import { inside } from './layout.js';
 export const systemEntries = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'] as const;
 
 export type RootEntry =
-  | { kind: 'bind'; path: string }
-  | { kind: 'symlink'; target: string; path: string };
+  { kind: 'bind'; path: string } | { kind: 'symlink'; target: string; path: string };
 
 /** `/usr` read-only, and each of /bin, /lib, ... as a link or a read-only directory. */
 export function hostRootEntries(hostRoot = '/'): RootEntry[] {
@@ -64,9 +63,12 @@ export function bwrapOptions(plan: BwrapPlan): string[] {
     '--unshare-net',
     '--unshare-cgroup',
     ...(plan.disableUserns ? ['--disable-userns'] : []),
-    '--uid', String(plan.uid),
-    '--gid', String(plan.gid),
-    '--hostname', plan.hostname,
+    '--uid',
+    String(plan.uid),
+    '--gid',
+    String(plan.gid),
+    '--hostname',
+    plan.hostname,
   ];
   for (const entry of plan.rootEntries) {
     if (entry.kind === 'bind') args.push('--ro-bind', entry.path, entry.path);
@@ -80,11 +82,21 @@ export function bwrapOptions(plan: BwrapPlan): string[] {
   args.push('--proc', '/proc', '--dev', '/dev');
   args.push('--size', String(plan.tmpSizeBytes), '--tmpfs', inside.tmp);
   args.push(
-    '--ro-bind', plan.nodePath, inside.node,
-    '--ro-bind', `${plan.envdPackageDir}/package.json`, `${inside.envdPackage}/package.json`,
-    '--ro-bind', `${plan.envdPackageDir}/dist`, `${inside.envdPackage}/dist`,
-    '--ro-bind', plan.envdConfigPath, inside.envdConfig,
-    '--bind', plan.runDir, inside.socketDir,
+    '--ro-bind',
+    plan.nodePath,
+    inside.node,
+    '--ro-bind',
+    `${plan.envdPackageDir}/package.json`,
+    `${inside.envdPackage}/package.json`,
+    '--ro-bind',
+    `${plan.envdPackageDir}/dist`,
+    `${inside.envdPackage}/dist`,
+    '--ro-bind',
+    plan.envdConfigPath,
+    inside.envdConfig,
+    '--bind',
+    plan.runDir,
+    inside.socketDir,
   );
   const volumes = [...plan.volumes].sort((a, b) => a.dest.length - b.dest.length);
   for (const volume of volumes) args.push('--bind', volume.source, volume.dest);

@@ -21,7 +21,9 @@ function write(dir: string, file: string, value: string | number): void {
 export function cgroupDirs(host: CgroupHost, parent: string, environmentId: string): string[] {
   if (host.version === 'v2') return [join(host.mount, parent, environmentId)];
   if (host.version === 'none') return [];
-  return [...new Set(Object.values(host.mounts).map((mount) => join(mount, parent, environmentId)))];
+  return [
+    ...new Set(Object.values(host.mounts).map((mount) => join(mount, parent, environmentId))),
+  ];
 }
 
 /**
@@ -196,6 +198,7 @@ export function limitsCondition(options: {
     type: 'LimitsEnforced',
     status: 'true',
     reason: cgroups.version === 'v2' ? 'CgroupV2' : 'CgroupV1',
-    message: `${wanted} are enforced through cgroup ${cgroups.version} (${cgroups.dirs.join(', ')})`,
+    message:
+      `${wanted} are enforced through cgroup ${cgroups.version} ` + `(${cgroups.dirs.join(', ')})`,
   };
 }

@@ -1,11 +1,10 @@
-import { createConnection, type Socket } from 'node:net';
+import { createConnection } from 'node:net';
 import { HangarError, isErrorCode, type FileEntry } from '@hangar/api';
 import {
   decodeJson,
   encodeChunked,
   encodeFrame,
   encodeJsonFrame,
-  FrameDecoder,
   FrameType,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -13,16 +12,22 @@ import {
   type Frame,
 } from '@hangar/envd/protocol.js';
 import type { EnvdClient, ExecOptions, ExecOutcome } from '../provider.js';
+import { connectablePath, errnoOf, Exchange, pumpStdin } from './envd-exchange.js';
 
 export interface EnvdClientOptions {
   /** envd's unix socket, as seen from the runner. */
   socketPath: string;
   /** How long connecting and a ping may take; 5000 when absent. */
   timeoutMs?: number;
+  /** How long past a command's timeout, or a cancel, to wait for envd; 10000 when absent. */
+  graceMs?: number;
 }
 
 /** `readFile` refuses files larger than this unless the caller passes its own `maxBytes`. */
 export const DEFAULT_READ_MAX_BYTES = 64 * 1024 * 1024;
+
+/** envd runs as the environment's user, so its answers are bounded like any untrusted input. */
+const MAX_LISTING_BYTES = 64 * 1024 * 1024;
 
 /** The one `EnvdClient`: every call opens its own connection, so streams never wait on others. */
 export function createEnvdClient(options: EnvdClientOptions): EnvdClient {
@@ -34,82 +39,17 @@ interface Settle<T> {
   reject(error: unknown): void;
 }
 
-/** Frames of one request on one connection. */
-class Exchange {
-  private readonly decoder = new FrameDecoder();
-  private frameHandler: (frame: Frame) => void = () => undefined;
-  private readonly closeHandlers: Array<(error: Error | undefined) => void> = [];
-  closed = false;
-
-  constructor(private readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        for (const frame of this.decoder.push(chunk)) {
-          if (this.closed) return;
-          this.frameHandler(frame);
-        }
-      } catch (error: unknown) {
-        this.close(error instanceof Error ? error : new Error(String(error)));
-      }
-    });
-    socket.on('error', (error) => this.close(error));
-    socket.on('close', () => this.close(undefined));
-  }
-
-  onFrame(handler: (frame: Frame) => void): void {
-    this.frameHandler = handler;
-  }
-
-  onClose(handler: (error: Error | undefined) => void): void {
-    this.closeHandlers.push(handler);
-  }
-
-  write(frame: Buffer): boolean {
-    if (this.closed) return true;
-    return this.socket.write(frame);
-  }
-
-  async writeAll(frames: Buffer[]): Promise<void> {
-    for (const frame of frames) {
-      if (!this.write(frame)) await this.drained();
-    }
-  }
-
-  drained(): Promise<void> {
-    if (this.closed || !this.socket.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.on('drain', done);
-      this.socket.on('close', done);
-    });
-  }
-
-  close(error?: Error): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.socket.destroy();
-    for (const handler of this.closeHandlers.splice(0)) handler(error);
-  }
-}
-
-function errnoOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
 class SocketEnvdClient implements EnvdClient {
   private readonly socketPath: string;
   private readonly timeoutMs: number;
+  private readonly graceMs: number;
   private readonly open = new Set<Exchange>();
   private closed = false;
 
   constructor(options: EnvdClientOptions) {
     this.socketPath = options.socketPath;
     this.timeoutMs = options.timeoutMs ?? 5000;
+    this.graceMs = options.graceMs ?? 10_000;
   }
 
   async ping(): Promise<void> {
@@ -158,10 +98,31 @@ class SocketEnvdClient implements EnvdClient {
       if (options.stdin !== undefined) {
         pumpStdin(ex, options.stdin).catch((error: unknown) => settle.reject(error));
       }
+      const timers: NodeJS.Timeout[] = [];
+      const giveUp = (message: string): void => {
+        settle.reject(new HangarError('internal', message));
+      };
       const signal = options.signal;
-      const onAbort = (): void => void ex.write(encodeFrame(FrameType.cancel));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      ex.onClose(() => signal?.removeEventListener('abort', onAbort));
+      const onAbort = (): void => {
+        ex.write(encodeFrame(FrameType.cancel));
+        timers.push(
+          setTimeout(
+            () => giveUp('envd did not end the cancelled command; the connection was closed'),
+            this.graceMs,
+          ),
+        );
+      };
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+      if (options.timeoutMs !== undefined) {
+        const limitMs = options.timeoutMs;
+        const message = `envd did not end the command at its ${limitMs} ms timeout`;
+        timers.push(setTimeout(() => giveUp(message), limitMs + this.graceMs));
+      }
+      ex.onClose(() => {
+        signal?.removeEventListener('abort', onAbort);
+        for (const timer of timers) clearTimeout(timer);
+      });
       return (frame) => {
         if (frame.type === FrameType.stdout) options.onStdout?.(frame.payload);
         else if (frame.type === FrameType.stderr) options.onStderr?.(frame.payload);
@@ -214,10 +175,19 @@ class SocketEnvdClient implements EnvdClient {
     return this.exchange<FileEntry[]>((ex, settle) => {
       ex.write(encodeJsonFrame(FrameType.listDir, { path }));
       const chunks: Buffer[] = [];
+      let received = 0;
       return (frame) => {
-        if (frame.type === FrameType.data) chunks.push(frame.payload);
-        else if (frame.type === FrameType.dataEnd) settle.resolve(parseEntries(chunks));
-        else throw unexpected(frame);
+        if (frame.type === FrameType.data) {
+          received += frame.payload.length;
+          if (received > MAX_LISTING_BYTES) {
+            throw new HangarError('payload_too_large', `the listing of ${path} is too large`);
+          }
+          chunks.push(frame.payload);
+        } else if (frame.type === FrameType.dataEnd) {
+          settle.resolve(parseEntries(chunks));
+        } else {
+          throw unexpected(frame);
+        }
       };
     });
   }
@@ -253,7 +223,7 @@ class SocketEnvdClient implements EnvdClient {
       };
       ex.onClose((error) => {
         this.open.delete(ex);
-        settle.reject(this.closedEarly(error));
+        settle.reject(error instanceof ProtocolError ? error : this.closedEarly(error));
       });
       const handler = start(ex, settle);
       ex.onFrame((frame) => {
@@ -272,7 +242,10 @@ class SocketEnvdClient implements EnvdClient {
       return Promise.reject(new HangarError('internal', 'this envd client was closed'));
     }
     return new Promise((resolve, reject) => {
-      const socket = createConnection({ path: this.socketPath });
+      const target = connectablePath(this.socketPath);
+      const socket = createConnection({ path: target.path });
+      socket.once('connect', target.release);
+      socket.once('error', target.release);
       const timer = setTimeout(() => {
         socket.destroy();
         reject(this.unreachable('ETIMEDOUT'));
@@ -308,18 +281,6 @@ class SocketEnvdClient implements EnvdClient {
   }
 }
 
-async function pumpStdin(ex: Exchange, stdin: Buffer | AsyncIterable<Buffer>): Promise<void> {
-  if (Buffer.isBuffer(stdin)) {
-    await ex.writeAll(encodeChunked(FrameType.stdin, stdin));
-  } else {
-    for await (const chunk of stdin) {
-      if (ex.closed) return;
-      await ex.writeAll(encodeChunked(FrameType.stdin, chunk));
-    }
-  }
-  ex.write(encodeFrame(FrameType.stdinEnd));
-}
-
 function unexpected(frame: Frame): ProtocolError {
   return new ProtocolError(`envd sent an unexpected frame 0x${frame.type.toString(16)}`);
 }
@@ -330,12 +291,12 @@ function errorFromFrame(frame: Frame): HangarError {
   return new HangarError(isErrorCode(body.code) ? body.code : 'internal', message);
 }
 
-function toHangarError(error: unknown): unknown {
+function toHangarError(error: unknown): Error {
   if (error instanceof HangarError) return error;
   if (error instanceof ProtocolError) {
     return new HangarError('internal', `envd protocol error: ${error.message}`, { cause: error });
   }
-  return error;
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function parseExit(body: unknown): ExecOutcome {

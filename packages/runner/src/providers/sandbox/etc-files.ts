@@ -88,7 +88,8 @@ export function hostEtcMounts(hostEtc: string): EtcMount[] {
     const dest = `/etc/${entry}`;
     try {
       const stats = lstatSync(source);
-      if (stats.isSymbolicLink()) mounts.push({ kind: 'symlink', target: readlinkSync(source), dest });
+      if (stats.isSymbolicLink())
+        mounts.push({ kind: 'symlink', target: readlinkSync(source), dest });
       else if (stats.isFile() || stats.isDirectory()) mounts.push({ kind: 'bind', source, dest });
     } catch {
       continue;

@@ -72,8 +72,7 @@ export async function checkHostTools(options: {
         '`npx tsc -b packages/envd` and restart the runner',
     );
   }
-  const { stdout } = await run(bwrapPath, ['--version']);
-  const bwrapVersion = stdout.trim().replace(/^bubblewrap\s+/, '');
+  const bwrapVersion = await versionOf(bwrapPath);
   await probeUserNamespaces(bwrapPath, setprivPath);
   return {
     bwrapPath,
@@ -81,6 +80,18 @@ export async function checkHostTools(options: {
     setprivPath,
     disableUserns: versionAtLeast(bwrapVersion, 0, 8),
   };
+}
+
+async function versionOf(bwrapPath: string): Promise<string> {
+  try {
+    const { stdout } = await run(bwrapPath, ['--version'], { timeout: 10_000 });
+    return stdout.trim().replace(/^bubblewrap\s+/, '');
+  } catch (error: unknown) {
+    throw missing(
+      `${bwrapPath} does not run (${error instanceof Error ? error.message : String(error)}); ` +
+        "reinstall Debian's `bubblewrap` package",
+    );
+  }
 }
 
 /** The smallest sandbox: if this fails, no environment can start. */
@@ -102,7 +113,8 @@ async function probeUserNamespaces(bwrapPath: string, setprivPath: string | unde
     const said = typeof stderr === 'string' && stderr.trim() !== '' ? stderr.trim() : String(error);
     throw missing(
       `bubblewrap cannot create a sandbox here: user namespaces are not usable (bwrap said: ` +
-        `${said}). Allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, ` +
+        `${said}). Allow unprivileged user namespaces ` +
+        '(sysctl kernel.unprivileged_userns_clone=1, ' +
         "user.max_user_namespaces > 0) and install Debian's `bubblewrap` package",
     );
   }

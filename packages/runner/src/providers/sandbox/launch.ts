@@ -92,7 +92,10 @@ export function launchKeeper(options: KeeperOptions): Keeper {
     const pid = child.pid;
     const stat = pid === undefined ? undefined : procStat(pid);
     if (pid === undefined || stat === undefined) {
-      throw new HangarError('internal', `the sandbox's keeper shell did not start; see ${options.logPath}`);
+      throw new HangarError(
+        'internal',
+        `the sandbox's keeper shell did not start; see ${options.logPath}`,
+      );
     }
     return { pid, startTicks: stat.startTicks };
   } finally {
@@ -132,7 +135,8 @@ export async function waitForEnvd(options: {
         await client.ping();
         return;
       } catch (error: unknown) {
-        if (!(error instanceof HangarError) || error.code !== 'environment_not_running') throw error;
+        if (!(error instanceof HangarError) || error.code !== 'environment_not_running')
+          throw error;
       }
       if (Date.now() > deadline) {
         throw new HangarError(

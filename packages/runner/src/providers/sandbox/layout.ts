@@ -12,8 +12,20 @@ export const inside = {
 } as const;
 
 /** Paths inside the sandbox that the workspace folder may not be, or be under. */
-export const reservedFolders = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32',
-  '/etc', '/proc', '/dev', '/run', '/sys'] as const;
+export const reservedFolders = [
+  '/usr',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/etc',
+  '/proc',
+  '/dev',
+  '/run',
+  '/sys',
+] as const;
 
 export function homeFolder(userName: string): string {
   return `/home/${userName}`;
@@ -53,6 +65,3 @@ export function environmentPaths(dataDir: string, environmentId: string): Enviro
     record: join(root, 'running.json'),
   };
 }
-
-/** Longest path a unix socket address takes on Linux (108 bytes with the terminating NUL). */
-export const MAX_SOCKET_PATH_BYTES = 107;

@@ -1,19 +1,12 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HangarError } from '@hangar/api';
 import type { EnvdConfig } from '@hangar/envd/config.js';
 import type { SandboxSpec } from '../provider.js';
 import { bwrapOptions, encodeArgs, envdCommand, hostRootEntries } from './bwrap-args.js';
 import { prepareEtc } from './etc-files.js';
 import { assertReachable } from './host-access.js';
 import type { HostTools } from './host-check.js';
-import {
-  environmentPaths,
-  homeFolder,
-  inside,
-  MAX_SOCKET_PATH_BYTES,
-  type EnvironmentPaths,
-} from './layout.js';
+import { environmentPaths, homeFolder, inside, type EnvironmentPaths } from './layout.js';
 import { prepareOwnedDir } from './volume.js';
 
 /** The descriptor on which the keeper hands bwrap its options file. */
@@ -73,17 +66,11 @@ export function prepareSandbox(options: {
 }): { paths: EnvironmentPaths; command: string[]; hostUser: HostUser } {
   const { spec, tools } = options;
   const paths = environmentPaths(options.dataDir, spec.environmentId);
-  if (Buffer.byteLength(paths.socket) > MAX_SOCKET_PATH_BYTES) {
-    throw new HangarError(
-      'internal',
-      `the envd socket path ${paths.socket} is longer than the ${MAX_SOCKET_PATH_BYTES} bytes a ` +
-        "unix socket allows; give the runner a shorter data dir",
-    );
-  }
   const hostUser = hostUserFor(spec);
   mkdirSync(options.dataDir, { recursive: true, mode: 0o711 });
   mkdirSync(paths.root, { recursive: true, mode: 0o711 });
   prepareOwnedDir(paths.home, hostUser);
+  chmodSync(paths.home, 0o700);
   prepareOwnedDir(paths.runDir, hostUser);
   chmodSync(paths.runDir, 0o700);
   rmSync(paths.socket, { force: true });

@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { detectCgroupHost } from './cgroup-host.js';
+import { cgroupDirs } from './cgroups.js';
 import { environmentPaths } from './layout.js';
 import { SandboxProvider } from './sandbox-provider.js';
 import { sandboxFixture, type SandboxFixture } from './test-support.js';
 
 const execFileAsync = promisify(execFile);
+const cgroupReason = detectCgroupHost().version === 'v2' ? 'CgroupV2' : 'CgroupV1';
 
 let fixture: SandboxFixture;
 
@@ -32,13 +35,33 @@ test('check names bubblewrap and the package to install when bwrap is missing', 
   await assert.rejects(provider.start(fixture.spec()), { code: 'runner_unavailable' });
 });
 
+test('check says user namespaces are not usable when bwrap cannot create one', async () => {
+  // This host allows user namespaces, and switching them off would disturb everything else on
+  // it, so a stand-in bwrap answers the way bubblewrap does where they are disabled.
+  const fake = join(fixture.root, 'bwrap-without-userns');
+  writeFileSync(
+    fake,
+    '#!/bin/sh\n[ "$1" = --version ] && { echo "bubblewrap 0.8.0"; exit 0; }\n' +
+      'echo "bwrap: No permissions to create new namespace" >&2; exit 1\n',
+    { mode: 0o755 },
+  );
+  const provider = fixture.newProvider({ bwrapPath: fake });
+  await assert.rejects(provider.check(), (error: unknown) => {
+    assert.equal((error as { code?: unknown }).code, 'runner_unavailable');
+    assert.match((error as Error).message, /user namespaces are not usable/);
+    assert.match((error as Error).message, /No permissions to create new namespace/);
+    assert.match((error as Error).message, /Debian's `bubblewrap` package/);
+    return true;
+  });
+});
+
 test('check reports bubblewrap and the cgroup version it will use', async () => {
   const conditions = await fixture.provider.check();
   assert.deepEqual(
     conditions.map(({ type, status, reason }) => ({ type, status, reason })),
     [
       { type: 'SandboxAvailable', status: 'true', reason: 'Bubblewrap' },
-      { type: 'LimitsEnforced', status: 'true', reason: 'CgroupV1' },
+      { type: 'LimitsEnforced', status: 'true', reason: cgroupReason },
     ],
   );
 });
@@ -62,7 +85,7 @@ test('a spec the sandbox cannot honour safely is refused before anything is crea
   assert.equal(existsSync(environmentPaths(fixture.dataDir, base.environmentId).root), false);
 });
 
-test('an envd that fails to start fails start with its words and leaves nothing running', async () => {
+test('an envd that fails to start fails start with its words, leaving nothing', async () => {
   const envdDir = join(fixture.root, 'broken-envd');
   mkdirSync(join(envdDir, 'dist'), { recursive: true });
   writeFileSync(join(envdDir, 'package.json'), '{"type":"module"}');
@@ -76,7 +99,9 @@ test('an envd that fails to start fails start with its words and leaves nothing 
   });
   assert.equal(await provider.state(spec.environmentId), 'stopped');
   assert.equal(existsSync(environmentPaths(fixture.dataDir, spec.environmentId).record), false);
-  assert.ok(!readdirSync('/sys/fs/cgroup/memory/hangar').includes(spec.environmentId));
+  for (const dir of cgroupDirs(detectCgroupHost(), 'hangar', spec.environmentId)) {
+    assert.equal(existsSync(dir), false, `${dir} is removed`);
+  }
 });
 
 test('a data dir the sandbox user cannot reach is named in the error', async () => {
@@ -86,13 +111,16 @@ test('a data dir the sandbox user cannot reach is named in the error', async () 
   const provider = new SandboxProvider({ dataDir: join(closed, 'data') });
   const spec = fixture.spec();
   await assert.rejects(provider.start(spec), (error: unknown) => {
-    assert.match((error as Error).message, new RegExp(`${closed} .*cannot be searched by uid 1000`));
+    assert.match(
+      (error as Error).message,
+      new RegExp(`${closed} .*cannot be searched by uid 1000`),
+    );
     return true;
   });
   assert.equal(await provider.state(spec.environmentId), 'stopped');
 });
 
-test('an unprivileged runner still starts sandboxes and says the limits are not enforced', async () => {
+test('an unprivileged runner starts sandboxes and says limits are not enforced', async () => {
   const home = join(fixture.root, 'unprivileged');
   mkdirSync(home, { mode: 0o755 });
   chownSync(home, 1001, 1001);
@@ -110,12 +138,22 @@ test('an unprivileged runner still starts sandboxes and says the limits are not 
     client.close();
     const owner = statSync(spec.workspaceDir + '/made').uid;
     await provider.remove(spec.environmentId);
-    process.stdout.write(JSON.stringify({ conditions, inside: Buffer.concat(out).toString(), owner }));
+    const inside = Buffer.concat(out).toString();
+    process.stdout.write(JSON.stringify({ conditions, inside, owner }));
   `;
   const { stdout } = await execFileAsync(
     'setpriv',
-    ['--reuid=1001', '--regid=1001', '--clear-groups', '--', process.execPath, '--input-type=module',
-      '-e', script, JSON.stringify(spec)],
+    [
+      '--reuid=1001',
+      '--regid=1001',
+      '--clear-groups',
+      '--',
+      process.execPath,
+      '--input-type=module',
+      '-e',
+      script,
+      JSON.stringify(spec),
+    ],
     { cwd: home },
   );
   const result = JSON.parse(stdout) as {
@@ -127,5 +165,8 @@ test('an unprivileged runner still starts sandboxes and says the limits are not 
   assert.equal(result.owner, 1001, 'on the host, files belong to the unprivileged runner');
   assert.equal(result.conditions[0]?.status, 'false');
   assert.equal(result.conditions[0]?.reason, 'CgroupsUnavailable');
-  assert.match(result.conditions[0]?.message ?? '', /not enforced: the runner does not run as root/);
+  assert.match(
+    result.conditions[0]?.message ?? '',
+    /not enforced: the runner does not run as root/,
+  );
 });

@@ -49,27 +49,48 @@ test('a process inside cannot read a host file outside its mounts', async () => 
 
 test("the sandbox's /etc is generated and holds no host secrets", async () => {
   const listing = (await shell(first.client, 'ls -A /etc')).split('\n');
-  for (const name of ['shadow', 'gshadow', 'ssh', 'machine-id', 'resolv.conf', 'sudoers', 'npmrc']) {
+  for (const name of [
+    'shadow',
+    'gshadow',
+    'ssh',
+    'machine-id',
+    'resolv.conf',
+    'sudoers',
+    'npmrc',
+  ]) {
     assert.ok(!listing.includes(name), `/etc/${name} must not be in the sandbox`);
   }
   const passwd = await shell(first.client, 'cat /etc/passwd');
   assert.match(passwd, /^dev:x:1000:1000:dev:\/home\/dev:/m);
-  assert.equal((await shell(first.client, 'id -un; hostname')).trim(), `dev\n${first.id.replace('_', '-')}`);
+  assert.equal(
+    (await shell(first.client, 'id -un; hostname')).trim(),
+    `dev\n${first.id.replace('_', '-')}`,
+  );
 });
 
 test('a process inside cannot see host processes or other environments', async () => {
   const marker = '987654';
   const started = await run(second.client, ['sh', '-c', `sleep ${marker} & echo started`]);
   assert.equal(started.stdout.toString(), 'started\n');
+  assert.match(await shell(second.client, 'pgrep -x sleep'), /^\d+\n$/, 'it runs there');
   const seen = await shell(first.client, 'cat /proc/[0-9]*/cmdline | tr "\\0" " "');
-  assert.ok(!seen.includes(marker), 'the other environment\'s process is invisible');
-  assert.ok(!seen.includes('process_api') && !seen.includes('--test'), 'host processes are invisible');
-  const pids = (await shell(first.client, 'ls /proc')).split('\n').filter((name) => /^\d+$/.test(name));
+  assert.ok(!seen.includes(marker), "the other environment's process is invisible");
+  assert.ok(
+    !seen.includes('process_api') && !seen.includes('--test'),
+    'host processes are invisible',
+  );
+  const pids = (await shell(first.client, 'ls /proc'))
+    .split('\n')
+    .filter((name) => /^\d+$/.test(name));
   assert.ok(pids.length < 10, `only the sandbox's own few processes: ${pids.join(' ')}`);
   assert.ok(!pids.includes(String(process.pid)) || process.pid < 10);
 
   writeFileSync(join(second.volume, 'only-in-second.txt'), 'second');
-  const look = await run(first.client, ['ls', '/workspaces/repo/only-in-second.txt', second.volume]);
+  const look = await run(first.client, [
+    'ls',
+    '/workspaces/repo/only-in-second.txt',
+    second.volume,
+  ]);
   assert.notEqual(look.outcome.exitCode, 0);
 });
 
@@ -108,7 +129,7 @@ test('a process inside cannot write the image, /etc or the root', async () => {
   assert.equal(writable.outcome.exitCode, 0, writable.stderr.toString());
 });
 
-test('processes inside run as the unprivileged user, without capabilities, no_new_privs', async () => {
+test('processes run as the unprivileged user, without capabilities, no_new_privs', async () => {
   const status = await shell(first.client, 'cat /proc/self/status');
   assert.match(status, /^Uid:\s+1000\s+1000\s+1000\s+1000$/m);
   assert.match(status, /^Gid:\s+1000\s+1000\s+1000\s+1000$/m);

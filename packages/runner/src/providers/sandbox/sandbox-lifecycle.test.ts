@@ -83,7 +83,7 @@ test('calls on an unknown environment: stop and remove do nothing, state is stop
   await assert.rejects(fixture.provider.state('../escape'), { code: 'invalid_request' });
 });
 
-test('remove leaves no process, no cgroup and no state dir; the volume is the caller\'s', async () => {
+test("remove leaves no process, cgroup or state dir; the volume is the caller's", async () => {
   const spec = fixture.spec();
   await fixture.provider.start(spec);
   const client = await fixture.provider.connect(spec.environmentId);

@@ -133,6 +133,10 @@ export class SandboxProvider implements Provider {
         });
       } catch (error: unknown) {
         await this.end(record, paths.record);
+        this.logger.warn(
+          { environmentId: spec.environmentId, err: error, log: paths.log },
+          'sandbox failed to start',
+        );
         throw error;
       }
       this.logger.info(
@@ -213,9 +217,13 @@ export class SandboxProvider implements Provider {
       });
       return { cgroups, condition: limitsCondition({ host, cgroups, limits }) };
     } catch (error: unknown) {
-      const failure = `creating its cgroups failed (${error instanceof Error ? error.message : String(error)})`;
+      const detail = error instanceof Error ? error.message : String(error);
+      const failure = `creating its cgroups failed (${detail})`;
       this.logger.warn({ environmentId: spec.environmentId, failure }, 'limits not enforced');
-      return { cgroups: undefined, condition: limitsCondition({ host, cgroups: undefined, limits, failure }) };
+      return {
+        cgroups: undefined,
+        condition: limitsCondition({ host, cgroups: undefined, limits, failure }),
+      };
     }
   }
 

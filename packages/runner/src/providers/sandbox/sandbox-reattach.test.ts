@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { environmentPaths } from './layout.js';
 import { sandboxFixture, shell, type SandboxFixture } from './test-support.js';
 
 let fixture: SandboxFixture;
@@ -43,9 +45,13 @@ test('the sandbox outlives a runner process that is killed, and a new one finds 
     process.stdout.write('started\\n');
     setInterval(() => undefined, 1000);
   `;
-  const runner = spawn(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(spec)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const runner = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', script, JSON.stringify(spec)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const [firstOutput] = (await once(runner.stdout, 'data')) as [Buffer];
   assert.equal(firstOutput.toString(), 'started\n');
   runner.kill('SIGKILL');
@@ -60,4 +66,19 @@ test('the sandbox outlives a runner process that is killed, and a new one finds 
   }
   await fixture.provider.remove(spec.environmentId);
   assert.equal(await fixture.provider.state(spec.environmentId), 'stopped');
+});
+
+test('a data dir deeper than a socket address can hold still works', async () => {
+  const deep = join(fixture.root, 'a-long-directory-name'.repeat(4), 'and-another-one'.repeat(3));
+  const provider = fixture.newProvider({ dataDir: deep });
+  const spec = fixture.spec();
+  assert.ok(Buffer.byteLength(environmentPaths(deep, spec.environmentId).socket) > 108);
+  await provider.start(spec);
+  try {
+    const client = await provider.connect(spec.environmentId);
+    assert.equal(await shell(client, 'echo deep'), 'deep\n');
+    client.close();
+  } finally {
+    await provider.remove(spec.environmentId);
+  }
 });

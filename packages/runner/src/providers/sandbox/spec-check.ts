@@ -35,8 +35,15 @@ export function checkSpec(spec: SandboxSpec): void {
     throw invalid('workspaceDir', 'must be an absolute host path');
   }
   const folder = spec.workspaceFolder;
-  if (typeof folder !== 'string' || !posix.isAbsolute(folder) || posix.normalize(folder) !== folder) {
-    throw invalid('workspaceFolder', 'must be an absolute, normalized path such as /workspaces/repo');
+  if (
+    typeof folder !== 'string' ||
+    !posix.isAbsolute(folder) ||
+    posix.normalize(folder) !== folder
+  ) {
+    throw invalid(
+      'workspaceFolder',
+      'must be an absolute, normalized path such as /workspaces/repo',
+    );
   }
   if (folder === '/' || folder === '/tmp' || folder === '/home' || folder.endsWith('/')) {
     throw invalid('workspaceFolder', `cannot be ${folder}; use a folder such as /workspaces/repo`);
