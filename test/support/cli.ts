@@ -32,7 +32,7 @@ export function hangar(args: string[], env: NodeJS.ProcessEnv, input?: string): 
 export interface Daemon {
   child: ChildProcess;
   output: () => string;
-  /** Resolves with the first stdout line that parses as JSON. */
+  /** Resolves with the JSON document the command prints on stdout once it is ready. */
   summary: Promise<Record<string, unknown>>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -47,20 +47,21 @@ export function startDaemon(args: string[], env: NodeJS.ProcessEnv): Daemon {
   const summary = new Promise<Record<string, unknown>>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      for (const line of stdout.split('\n')) {
-        try {
-          const parsed = JSON.parse(line) as unknown;
-          if (parsed && typeof parsed === 'object') resolve(parsed as Record<string, unknown>);
-        } catch {
-          // not the summary line yet
-        }
+      const start = stdout.indexOf('{');
+      if (start < 0) return;
+      try {
+        resolve(JSON.parse(stdout.slice(start)) as Record<string, unknown>);
+      } catch {
+        // the summary is not complete yet
       }
     });
     child.on('close', (code) => reject(new Error(`hangar ${args[0]} exited ${code}: ${stderr}`)));
   });
   summary.catch(() => undefined);
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => resolve(code)),
+  );
   return {
     child,
     output: () => stdout + stderr,

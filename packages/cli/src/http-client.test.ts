@@ -152,7 +152,7 @@ describe('HttpClient', () => {
     });
     await assert.rejects(client.get('/v1/health'), (error: unknown) => {
       assert.ok(error instanceof HangarError);
-      assert.equal(error.code, 'runner_unavailable');
+      assert.equal(error.code, 'unreachable');
       assert.match(
         error.message,
         /cannot reach the control plane at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\); start it/,

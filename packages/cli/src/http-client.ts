@@ -153,7 +153,7 @@ export class HttpClient {
     } catch (error) {
       const hint = this.options.unreachableHint ? `; ${this.options.unreachableHint}` : '';
       throw new HangarError(
-        'runner_unavailable',
+        'unreachable',
         `cannot reach the ${this.options.service} at ${this.options.baseUrl} ` +
           `(${describeCause(error)})${hint}`,
         { cause: error, details: { unreachable: true } },

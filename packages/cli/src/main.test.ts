@@ -145,7 +145,7 @@ describe('errors', () => {
   it('exits 1 with the code and message when the control plane cannot be reached', async () => {
     const io = captureIo({ env });
     assert.equal(await main(['env', 'list'], io), 1);
-    assert.match(io.stderr.text(), /^error runner_unavailable: cannot reach the control plane/);
+    assert.match(io.stderr.text(), /^error unreachable: cannot reach the control plane/);
   });
 
   it('exits 1 naming the missing credentials', async () => {

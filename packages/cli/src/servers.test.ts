@@ -86,7 +86,7 @@ describe('hangar up', () => {
     assert.match(first.stderr.text(), /^stopped$/m);
     const down = await run(['env', 'list'], { env });
     assert.equal(down.code, 1);
-    assert.match(down.stderr, /^error runner_unavailable: cannot reach the control plane/);
+    assert.match(down.stderr, /^error unreachable: cannot reach the control plane/);
 
     const second = captureIo({ cwd: root });
     const again = main(argv, second);

@@ -4,6 +4,6 @@ export {
   controlPlaneDefaults,
   type ControlPlaneConfig,
 } from './config.js';
-export { bootstrapOwner, type BootstrapResult } from './services/bootstrap.js';
+export { bootstrapOwner, initOwnerIfAbsent, type BootstrapResult } from './services/bootstrap.js';
 export { createRunner } from './services/runners.js';
 export { createLogger } from './logger.js';

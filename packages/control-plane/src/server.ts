@@ -45,7 +45,14 @@ export async function startControlPlane(
   };
   hub.attach(context);
   const { app, routes } = await buildApp(context, hub);
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await hub.close();
+    await app.close();
+    await db.close();
+    throw error;
+  }
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = config.publicUrl ?? `http://${host}:${address.port}`;

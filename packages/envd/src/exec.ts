@@ -128,6 +128,8 @@ export class ExecSession {
 
   private onFrame(frame: Frame): void {
     const stdin = this.child?.stdin;
+    // Known gap: while the command's stdin is full, the connection is not read, so a cancel sent
+    // then waits; a command that never reads its input is ended by its timeout or a hang-up.
     if (frame.type === FrameType.stdin) {
       if (stdin && !stdin.destroyed && !stdin.write(frame.payload) && !this.stdinWaiting) {
         this.stdinWaiting = true;

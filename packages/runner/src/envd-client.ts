@@ -1,6 +1,7 @@
 /**
- * The runner's client for envd. It lives beside the sandbox provider, which is built today while
- * this directory's top-level files are not; this module is the name the rest of the runner uses.
+ * The runner's client for envd, under the name the rest of the runner imports. It speaks the
+ * framed protocol of `@hangar/envd/protocol.js` over envd's unix socket; the implementation lives
+ * beside the sandbox provider (`providers/sandbox/envd-socket-client.ts`), whose socket it is.
  */
 export {
   createEnvdClient,

@@ -93,7 +93,7 @@ export async function enroll(options: {
     body: JSON.stringify({ enrollmentToken: options.enrollmentToken, publicKey: pair.publicKey }),
   }).catch((error: unknown) => {
     throw new HangarError(
-      'runner_unavailable',
+      'unreachable',
       `cannot reach the control plane at ${options.controlPlaneUrl} to enroll: ${String(error)}`,
     );
   });

@@ -1,11 +1,16 @@
 import { resolve } from 'node:path';
+import { initOwnerIfAbsent } from '@hangar/control-plane';
 import { defineCommand } from '../command.js';
+import { writeCredentialsFile } from '../credentials.js';
 import { startControlPlaneHere } from '../servers/control-plane.js';
 import { serveUntilStopped } from '../servers/foreground.js';
 import { httpUrlFlag, logLevelFlag, logLevelFrom } from '../servers/log-level.js';
 
+const ownerTokenTtlS = 30 * 86400;
+
 export const command = defineCommand({
-  synopsis: '--data-dir DIR [--host H] [--port N] [--database URL] [--public-url URL]',
+  synopsis:
+    '--data-dir DIR [--host H] [--port N] [--database URL] [--public-url URL] [--init-owner FILE]',
   description:
     'Runs the control plane in the foreground until SIGINT or SIGTERM. It keeps its signing ' +
     'key and, by default, its SQLite database (control-plane.db) in --data-dir.',
@@ -34,6 +39,12 @@ export const command = defineCommand({
         valueName: 'URL',
         describe: 'the URL runners and clients use, when not the listen address',
       },
+      'init-owner': {
+        type: 'string',
+        valueName: 'FILE',
+        describe:
+          'on first start, create the organization owner and write its credentials to FILE (0600)',
+      },
       'log-level': logLevelFlag,
     },
   },
@@ -50,6 +61,17 @@ export const command = defineCommand({
       },
       io.stderr,
     );
+    const initOwner = flags['init-owner'];
+    if (initOwner) {
+      const path = resolve(io.cwd, initOwner);
+      const owner = await initOwnerIfAbsent(cp.context, { orgName: 'default', tokenTtlS: ownerTokenTtlS });
+      if (owner) {
+        await writeCredentialsFile(path, { controlPlaneUrl: cp.url, token: owner.token, orgId: owner.orgId });
+        out.info(`created the organization owner; its credentials are in ${path} (mode 0600)`);
+      } else {
+        out.info('the organization owner exists already; --init-owner wrote nothing');
+      }
+    }
     out.info(`control plane listening on ${cp.url}; stop it with Ctrl-C`);
     out.result({ url: cp.url, dataDir: resolve(io.cwd, flags['data-dir']) }, () => []);
     return serveUntilStopped(io, out, () => cp.close());

@@ -20,6 +20,27 @@ export async function bootstrapOwner(
   context: Context,
   options: { orgName: string; tokenTtlS: number; scopes?: readonly Scope[] },
 ): Promise<BootstrapResult> {
+  const result = await bootstrap(context, { ...options, onlyIfAbsent: false });
+  if (!result) throw new Error('bootstrap issued no token');
+  return result;
+}
+
+/**
+ * Creates the organization and its first owner when there is none yet, and returns the owner's
+ * first token; returns null, issuing nothing, when the owner already exists. For a control plane
+ * started on its own (`hangar control --init-owner FILE`).
+ */
+export async function initOwnerIfAbsent(
+  context: Context,
+  options: { orgName: string; tokenTtlS: number },
+): Promise<BootstrapResult | null> {
+  return bootstrap(context, { ...options, onlyIfAbsent: true });
+}
+
+async function bootstrap(
+  context: Context,
+  options: { orgName: string; tokenTtlS: number; scopes?: readonly Scope[]; onlyIfAbsent: boolean },
+): Promise<BootstrapResult | null> {
   return context.db.transaction(async (tx) => {
     const existing = await tx.query<{ id: string; org_id: string }>(
       'SELECT id, org_id FROM users WHERE external_key = ?',
@@ -28,6 +49,7 @@ export async function bootstrapOwner(
     let userId = existing[0]?.id;
     let orgId = existing[0]?.org_id;
     const created = userId === undefined;
+    if (!created && options.onlyIfAbsent) return null;
     const meta = { requestId: 'bootstrap', sourceAddress: 'local' };
     if (!userId || !orgId) {
       orgId = newId('org');

@@ -54,6 +54,8 @@ export interface BwrapPlan {
  * `--die-with-parent` ends the sandbox when its keeper process dies. The options travel through
  * `--args <fd>` (see {@link encodeArgs}), so host paths do not show in process lists.
  */
+// Known gap: no seccomp filter is loaded, so the sandbox reaches the whole syscall surface of
+// the kernel that its namespaces allow; a filter passed with `--seccomp` would narrow it.
 export function bwrapOptions(plan: BwrapPlan): string[] {
   const args = [
     '--unshare-user',

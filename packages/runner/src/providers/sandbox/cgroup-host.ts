@@ -58,6 +58,8 @@ function v2Controllers(mountPoint: string): string[] {
 export function detectCgroupHost(
   options: { mountinfo?: string; isRoot?: boolean } = {},
 ): CgroupHost {
+  // Known gap: an unprivileged runner given a delegated cgroup v2 subtree (systemd Delegate=yes)
+  // could enforce limits too; it is treated like any unprivileged runner and runs without them.
   const isRoot = options.isRoot ?? process.getuid?.() === 0;
   if (!isRoot) {
     return {

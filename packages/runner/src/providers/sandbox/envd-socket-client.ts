@@ -81,6 +81,8 @@ class SocketEnvdClient implements EnvdClient {
     });
   }
 
+  // Known gap: `onStdout`/`onStderr` return nothing, so a slow consumer cannot slow envd down;
+  // output it cannot pass on piles up in the caller. envd waits whenever this socket is full.
   async exec(options: ExecOptions): Promise<ExecOutcome> {
     options.signal?.throwIfAborted();
     const request: ExecRequest = {

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -34,6 +34,9 @@ export const hostEtcEntries = [
   'terminfo',
   'timezone',
 ] as const;
+
+/** Configuration of language runtimes in the image (Java's security files live in /etc). */
+export const hostEtcPatterns = [/^java-\d+-openjdk$/, /^python3(\.\d+)?$/, /^perl$/] as const;
 
 export interface EtcUser {
   name: string;
@@ -83,7 +86,13 @@ export function prepareEtc(options: {
 /** Host entries that exist: symlinks are recreated as symlinks, the rest bound read-only. */
 export function hostEtcMounts(hostEtc: string): EtcMount[] {
   const mounts: EtcMount[] = [];
-  for (const entry of hostEtcEntries) {
+  let names: string[] = [];
+  try {
+    names = readdirSync(hostEtc).filter((name) => hostEtcPatterns.some((re) => re.test(name)));
+  } catch {
+    names = [];
+  }
+  for (const entry of [...hostEtcEntries, ...names]) {
     const source = join(hostEtc, entry);
     const dest = `/etc/${entry}`;
     try {

@@ -73,7 +73,12 @@ function keeperStdio(logFd: number, argsFd: number, nullFd: number): Array<numbe
   return stdio;
 }
 
+// Known gap: an unprivileged runner (no cgroups) killed between this launch and the record
+// naming the keeper leaves a sandbox nobody tracks; with cgroups, the next start or remove
+// empties them and so ends it.
 export function launchKeeper(options: KeeperOptions): Keeper {
+  // Known gap: the log (bwrap's errors, envd's own lines) is not capped; processes inside cannot
+  // open it, but envd can be driven to write it by anyone who can make it fail repeatedly.
   const logFd = openSync(options.logPath, 'w', 0o600);
   const argsFd = openSync(options.argsPath, 'r');
   const nullFd = openSync('/dev/null', 'r');

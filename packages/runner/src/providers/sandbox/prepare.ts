@@ -71,6 +71,8 @@ export function prepareSandbox(options: {
   mkdirSync(paths.root, { recursive: true, mode: 0o711 });
   prepareOwnedDir(paths.home, hostUser);
   chmodSync(paths.home, 0o700);
+  // envd runs as the sandbox's user and so does everything inside: a process there can replace
+  // the socket and answer in envd's place. The client treats envd's answers as untrusted input.
   prepareOwnedDir(paths.runDir, hostUser);
   chmodSync(paths.runDir, 0o700);
   rmSync(paths.socket, { force: true });

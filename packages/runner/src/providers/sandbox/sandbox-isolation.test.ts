@@ -60,6 +60,10 @@ test("the sandbox's /etc is generated and holds no host secrets", async () => {
   ]) {
     assert.ok(!listing.includes(name), `/etc/${name} must not be in the sandbox`);
   }
+  if (existsSync('/usr/bin/java')) {
+    const java = await run(first.client, ['java', '-version']);
+    assert.equal(java.outcome.exitCode, 0, `java runs: ${java.stderr.toString()}`);
+  }
   const passwd = await shell(first.client, 'cat /etc/passwd');
   assert.match(passwd, /^dev:x:1000:1000:dev:\/home\/dev:/m);
   assert.equal(
