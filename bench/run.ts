@@ -8,7 +8,7 @@ import type { Environment } from '@hangar/api';
 import { generateEd25519, privateKeyObject } from '@hangar/api';
 import { AuditLog } from '@hangar/control-plane/audit/audit-log.js';
 import { openDatabase } from '@hangar/control-plane/storage/open.js';
-import { execWith, startSystem } from '../test/support/system.js';
+import { execWith, startSystem } from '#test-support/system.js';
 import { bareBwrap, startSshBaseline } from './baselines.js';
 import { formatFigure, formatRatio, measure } from './stats.js';
 
@@ -54,6 +54,7 @@ async function main(): Promise<void> {
       const created = await system.api<Environment>('POST', '/v1/environments', {});
       await system.waitFor(created.body.id, 'running');
       await system.api('DELETE', `/v1/environments/${created.body.id}`);
+      await system.waitFor(created.body.id, 'deleted');
     });
     print(formatFigure(bwrap));
     print(formatFigure(create));
