@@ -2,7 +2,9 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.hangar/**', 'eslint.config.js'] },
+  {
+    ignores: ['**/dist/**', '**/node_modules/**', '.hangar/**', '.scratch/**', 'eslint.config.js'],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -110,6 +110,8 @@ test(
     const exec = await hangar(['env', 'exec', 'survivor', '--', 'echo', 'back'], env);
     assert.equal(exec.stdout, 'back\n');
     const afterList = await hangar(['audit', 'list', '--all', '--json'], env);
-    assert.ok((JSON.parse(afterList.stdout) as { records: unknown[] }).records.length > countBefore);
+    assert.ok(
+      (JSON.parse(afterList.stdout) as { records: unknown[] }).records.length > countBefore,
+    );
   },
 );

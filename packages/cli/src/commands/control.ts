@@ -64,9 +64,16 @@ export const command = defineCommand({
     const initOwner = flags['init-owner'];
     if (initOwner) {
       const path = resolve(io.cwd, initOwner);
-      const owner = await initOwnerIfAbsent(cp.context, { orgName: 'default', tokenTtlS: ownerTokenTtlS });
+      const owner = await initOwnerIfAbsent(cp.context, {
+        orgName: 'default',
+        tokenTtlS: ownerTokenTtlS,
+      });
       if (owner) {
-        await writeCredentialsFile(path, { controlPlaneUrl: cp.url, token: owner.token, orgId: owner.orgId });
+        await writeCredentialsFile(path, {
+          controlPlaneUrl: cp.url,
+          token: owner.token,
+          orgId: owner.orgId,
+        });
         out.info(`created the organization owner; its credentials are in ${path} (mode 0600)`);
       } else {
         out.info('the organization owner exists already; --init-owner wrote nothing');

@@ -34,12 +34,15 @@ async function cases(t: TestControlPlane): Promise<Record<string, Case>> {
       });
     },
     'POST /v1/environments': (t) => t.request('POST', '/v1/environments', { body: {} }),
-    'POST /v1/environments/:id/stop': (t) => t.request('POST', `/v1/environments/${running.id}/stop`),
+    'POST /v1/environments/:id/stop': (t) =>
+      t.request('POST', `/v1/environments/${running.id}/stop`),
     'POST /v1/environments/:id/start': (t) =>
       t.request('POST', `/v1/environments/${stopped.id}/start`),
     'DELETE /v1/environments/:id': (t) => t.request('DELETE', `/v1/environments/${stopped.id}`),
     'POST /v1/environments/:id/access': (t) =>
-      t.request('POST', `/v1/environments/${running.id}/access`, { body: { operations: ['exec'] } }),
+      t.request('POST', `/v1/environments/${running.id}/access`, {
+        body: { operations: ['exec'] },
+      }),
   };
 }
 

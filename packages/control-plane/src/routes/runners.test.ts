@@ -19,13 +19,18 @@ for (const backend of testBackends()) {
         const listed = await t.request<{ runners: Runner[] }>('GET', '/v1/runners');
         assert.equal(listed.body.runners[0]?.state, 'online');
         assert.match(listed.body.runners[0]?.publicKeyFingerprint ?? '', /^SHA256:/);
-        const rows = await t.cp.context.db.query<{ public_key: string }>('SELECT public_key FROM runners');
+        const rows = await t.cp.context.db.query<{ public_key: string }>(
+          'SELECT public_key FROM runners',
+        );
         assert.equal(rows[0]?.public_key, runner.keys.publicKey, 'the first key stays');
         const audit = await t.request<{ records: { outcome: string }[] }>(
           'GET',
           '/v1/audit?action=runner.enroll',
         );
-        assert.deepEqual(audit.body.records.map((r) => r.outcome), ['success', 'denied']);
+        assert.deepEqual(
+          audit.body.records.map((r) => r.outcome),
+          ['success', 'denied'],
+        );
       } finally {
         await t.close();
       }
@@ -37,7 +42,9 @@ for (const backend of testBackends()) {
         const made = await t.request<{ enrollmentToken: string }>('POST', '/v1/runners', {
           body: { name: 'late' },
         });
-        await t.cp.context.db.execute('UPDATE enrollment_tokens SET expires_at = ?', [Date.now() - 1]);
+        await t.cp.context.db.execute('UPDATE enrollment_tokens SET expires_at = ?', [
+          Date.now() - 1,
+        ]);
         const runner = new ProtocolRunner(t.url);
         assert.equal((await runner.enroll(made.body.enrollmentToken)).status, 401);
         assert.equal((await runner.enroll('hge_nonsense')).status, 401);
@@ -66,14 +73,20 @@ for (const backend of testBackends()) {
         });
         const runner = new ProtocolRunner(t.url);
         await runner.enroll(made.body.enrollmentToken);
-        await assert.rejects(runner.connect({ signWith: generateEd25519().privateKey }), /closed 4003/);
+        await assert.rejects(
+          runner.connect({ signWith: generateEd25519().privateKey }),
+          /closed 4003/,
+        );
         const listed = await t.request<{ runners: Runner[] }>('GET', '/v1/runners');
         assert.equal(listed.body.runners[0]?.state, 'offline');
         const audit = await t.request<{ records: { outcome: string }[] }>(
           'GET',
           '/v1/audit?action=runner.connect',
         );
-        assert.deepEqual(audit.body.records.map((r) => r.outcome), ['denied']);
+        assert.deepEqual(
+          audit.body.records.map((r) => r.outcome),
+          ['denied'],
+        );
       } finally {
         await t.close();
       }
@@ -102,7 +115,11 @@ for (const backend of testBackends()) {
       const t = await startTestControlPlane(backend);
       try {
         const { runner } = await connectedRunner(t);
-        runner.send({ type: 'status', environmentId: 'env_aaaaaaaaaaaaaaaa', status: { phase: 'bogus' } });
+        runner.send({
+          type: 'status',
+          environmentId: 'env_aaaaaaaaaaaaaaaa',
+          status: { phase: 'bogus' },
+        });
         runner.send({ type: 'audit', records: [{ localSeq: 1, action: 'org.bootstrap' }] });
         runner.send({ type: 'no-such-message' });
         const errors = await runner.waitFor((m) => m.type === 'error');
