@@ -28,6 +28,30 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  // Package boundaries (docs/architecture.md): each package imports only those below it.
+  ...[
+    ['api', ['@hangar/*']],
+    ['envd', ['@hangar/control-plane*', '@hangar/runner*', '@hangar/cli*']],
+    ['control-plane', ['@hangar/runner*', '@hangar/envd*', '@hangar/cli*']],
+    ['runner', ['@hangar/control-plane*', '@hangar/cli*']],
+    ['cli', []],
+  ].map(([name, forbidden]) => ({
+    files: [`packages/${name}/src/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...forbidden.map((group) => ({
+              group: [group],
+              message: `packages/${name} may not import this package (see docs/architecture.md)`,
+            })),
+            { group: ['../../*/src/*', '../../../packages/*'], message: 'import packages by name' },
+          ],
+        },
+      ],
+    },
+  })),
   {
     files: ['scripts/**/*.mjs', 'packages/cli/bin/*.js'],
     ...tseslint.configs.disableTypeChecked,
