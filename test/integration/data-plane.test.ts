@@ -157,3 +157,25 @@ test('the gateway refuses tokens that are missing, forged, expired, for another 
   }
   assert.ok(audit.body.records.length >= 3, 'the gateway audits its refusals');
 });
+
+test('every gateway route declares its grant and refuses a request without one', async () => {
+  const routes = system.runner.gatewayRoutes;
+  assert.ok(routes.length >= 6);
+  for (const route of routes)
+    assert.ok(route.grant, `${route.method} ${route.url} has no grant rule`);
+  const guarded = routes.filter((route) => route.grant?.kind === 'grant');
+  for (const route of guarded) {
+    const url = `${system.runner.gatewayUrl}${route.url.replace(':id', id)}?path=x`;
+    const response = await fetch(url, {
+      method: route.method,
+      ...(route.method === 'POST'
+        ? { headers: { 'content-type': 'application/json' }, body: '{}' }
+        : {}),
+    });
+    assert.equal(response.status, 401, `${route.method} ${route.url}`);
+  }
+  assert.deepEqual(
+    routes.filter((route) => route.grant?.kind === 'public').map((route) => route.url),
+    ['/v1/health'],
+  );
+});
