@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { pino } from 'pino';
+import { captureLogs } from '../support/capture-logs.js';
 import { startGitHttpServer } from '@hangar/runner/git/testing/index.js';
 import { repository } from '../support/repos.js';
 import { startSystem } from '../support/system.js';
@@ -20,16 +19,7 @@ async function everything(dir: string): Promise<Buffer> {
 
 test('a git credential from the runner config clones and is found nowhere afterwards', async () => {
   const password = 'runner-side-secret-3b7f19';
-  const logs: Buffer[] = [];
-  const logger = pino(
-    { level: 'trace' },
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs.push(Buffer.from(chunk));
-        done();
-      },
-    }),
-  );
+  const { logger, text: loggedText } = captureLogs();
   const root = await mkdtemp(join(tmpdir(), 'hangar-git-root-'));
   await chmod(root, 0o755);
   const served = await repository(root, 'private', { files: { 'README.md': 'private' } });
@@ -54,7 +44,7 @@ test('a git credential from the runner config clones and is found nowhere afterw
     assert.ok(!runnerFiles.includes(password), 'not in the runner data directory');
     const controlPlaneFiles = await everything(join(system.dir, 'control-plane'));
     assert.ok(!controlPlaneFiles.includes(password), 'not in the control plane data');
-    assert.ok(!Buffer.concat(logs).includes(password), 'not in any log line');
+    assert.ok(!loggedText().includes(password), 'not in any log line');
     const audit = await system.api('GET', '/v1/audit/export');
     assert.doesNotMatch(JSON.stringify(audit.body), new RegExp(password));
   } finally {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { pino } from 'pino';
+import { captureLogs } from '../support/capture-logs.js';
 import { devcontainer, repository } from '../support/repos.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 import { execWith, startSystem } from '../support/system.js';
@@ -15,16 +14,7 @@ async function filesUnder(dir: string): Promise<Buffer> {
 }
 
 test('no exec output, file content or lifecycle output reaches the control plane', async () => {
-  const logLines: Buffer[] = [];
-  const logger = pino(
-    { level: 'trace' },
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logLines.push(Buffer.from(chunk));
-        done();
-      },
-    }),
-  );
+  const { logger, text: loggedText } = captureLogs();
   let proxy: Awaited<ReturnType<typeof startRecordingProxy>> | undefined;
   const system = await startSystem({
     logger,
@@ -72,7 +62,7 @@ test('no exec output, file content or lifecycle output reaches the control plane
     const wire = proxy?.recorded() ?? Buffer.alloc(0);
     assert.ok(wire.includes('environment.exec'), 'the proxy saw the runner traffic');
     const controlPlaneFiles = await filesUnder(join(system.dir, 'control-plane'));
-    const controlPlaneLogs = Buffer.concat(logLines).toString();
+    const controlPlaneLogs = loggedText();
     for (const marker of [outputMarker, fileMarker, lifecycleMarker, 'source-code-77d3c1']) {
       assert.ok(!wire.includes(marker), `${marker} crossed the runner connection`);
       assert.ok(!controlPlaneFiles.includes(marker), `${marker} is in the control plane data`);

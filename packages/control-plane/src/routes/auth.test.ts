@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Environment } from '@hangar/api';
 import { testBackends } from '../storage/testing.js';
-import { connectedRunner, createEnvironment, waitForPhase } from '../testing/fixtures.js';
+import {
+  connectedRunner,
+  createEnvironment,
+  runningEnvironment,
+  waitForPhase,
+} from '../testing/fixtures.js';
 import { startTestControlPlane } from '../testing/harness.js';
 import { addUser } from '../testing/users.js';
 
@@ -84,10 +89,7 @@ for (const backend of testBackends()) {
     test('another organization sees none of it: 404, not 403', async () => {
       const t = await startTestControlPlane(backend);
       try {
-        const { runner } = await connectedRunner(t);
-        const environment = await createEnvironment(t);
-        runner.reportStatus(environment.id, { phase: 'running' }, 1);
-        await waitForPhase(t, environment.id, 'running');
+        const { runner, environment } = await runningEnvironment(t);
         const stranger = await addUser(t.cp.context, { role: 'owner' });
         const id = environment.id;
         const attempts: [string, string, unknown?][] = [
@@ -119,10 +121,7 @@ for (const backend of testBackends()) {
     test('a member may not open or change another member environment', async () => {
       const t = await startTestControlPlane(backend);
       try {
-        const { runner } = await connectedRunner(t);
-        const environment = await createEnvironment(t);
-        runner.reportStatus(environment.id, { phase: 'running' }, 1);
-        await waitForPhase(t, environment.id, 'running');
+        const { runner, environment } = await runningEnvironment(t);
         const member = await addUser(t.cp.context, { orgId: t.owner.orgId, role: 'member' });
         for (const [method, path, body] of [
           ['GET', `/v1/environments/${environment.id}`, undefined],

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Environment } from '@hangar/api';
 import { testBackends } from '../storage/testing.js';
-import { connectedRunner, createEnvironment, waitForPhase } from '../testing/fixtures.js';
+import {
+  connectedRunner,
+  createEnvironment,
+  runningEnvironment,
+  waitForPhase,
+} from '../testing/fixtures.js';
 import { startTestControlPlane } from '../testing/harness.js';
 
 for (const backend of testBackends()) {
@@ -179,10 +184,7 @@ for (const backend of testBackends()) {
     test('an access grant is signed for the owner only, and audited', async () => {
       const t = await startTestControlPlane(backend);
       try {
-        const { runner } = await connectedRunner(t);
-        const environment = await createEnvironment(t);
-        runner.reportStatus(environment.id, { phase: 'running' }, 1);
-        await waitForPhase(t, environment.id, 'running');
+        const { runner, environment } = await runningEnvironment(t);
         const grant = await t.request<{ token: string; gatewayUrl: string; runnerId: string }>(
           'POST',
           `/v1/environments/${environment.id}/access`,

@@ -35,3 +35,12 @@ export async function waitForPhase(t: TestControlPlane, id: string, phase: strin
   }
   throw new Error(`environment ${id} never reached ${phase}`);
 }
+
+/** A connected runner and one environment it reported `running`. */
+export async function runningEnvironment(t: TestControlPlane) {
+  const { runner } = await connectedRunner(t);
+  const environment = await createEnvironment(t);
+  runner.reportStatus(environment.id, { phase: 'running' }, 1);
+  await waitForPhase(t, environment.id, 'running');
+  return { runner, environment };
+}
