@@ -2,12 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Environment } from '@hangar/api';
 import { testBackends } from '../storage/testing.js';
-import {
-  connectedRunner,
-  createEnvironment,
-  runningEnvironment,
-  waitForPhase,
-} from '../testing/fixtures.js';
+import { runningEnvironment } from '../testing/fixtures.js';
 import { startTestControlPlane } from '../testing/harness.js';
 import { addUser } from '../testing/users.js';
 
