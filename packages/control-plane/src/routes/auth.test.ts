@@ -116,7 +116,7 @@ for (const backend of testBackends()) {
     test('a member may not open or change another member environment', async () => {
       const t = await startTestControlPlane(backend);
       try {
-        const { runner, environment } = await runningEnvironment(t);
+        const { environment } = await runningEnvironment(t);
         const member = await addUser(t.cp.context, { orgId: t.owner.orgId, role: 'member' });
         for (const [method, path, body] of [
           ['GET', `/v1/environments/${environment.id}`, undefined],
