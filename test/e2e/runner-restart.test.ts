@@ -53,6 +53,8 @@ before(
 );
 
 after(async () => {
+  // A standalone runner leaves environments running when it stops; delete them first.
+  for (const name of ['slow', 'steady']) await hangar(['env', 'delete', name, '--wait'], env);
   await runner?.stop('SIGTERM');
   await control.stop('SIGTERM');
   await rm(dir, { recursive: true, force: true });

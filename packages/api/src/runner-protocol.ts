@@ -129,3 +129,6 @@ export const RunnerMessage = Type.Union([
 ]);
 
 export type RunnerMessage = Static<typeof RunnerMessage>;
+
+/** The close code of an older runner connection replaced by a newer one with the same identity. */
+export const runnerReplacedCloseCode = 4004;

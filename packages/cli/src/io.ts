@@ -17,7 +17,19 @@ export interface Io {
 }
 
 /** The real process: a second Ctrl-C during shutdown falls through to Node's default (exit). */
+/**
+ * A reader that went away (a closed pipe, as when Ctrl-C also ends `| tee`) must not stop a
+ * server half-way through its shutdown: writes after that are dropped.
+ */
+function ignoreClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}
+
 export function processIo(): Io {
+  ignoreClosedPipe(process.stdout);
+  ignoreClosedPipe(process.stderr);
   return {
     get stdin() {
       return process.stdin;

@@ -12,6 +12,28 @@ import type { Provider } from './providers/provider.js';
 import { SandboxProvider } from './providers/sandbox/sandbox-provider.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { StateStore } from './state-store.js';
+import { lockDataDir } from './data-dir-lock.js';
+
+function gatewayListenError(error: unknown, config: RunnerConfig): HangarError | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  const address = `${config.gatewayHost}:${config.gatewayPort}`;
+  if (code === 'EADDRINUSE') {
+    return new HangarError(
+      'conflict',
+      `the gateway address ${address} is already in use (another runner?); pass --gateway-port ` +
+        'with a free port, or 0 for any; this runner stays enrolled, so just start it again',
+      { cause: error },
+    );
+  }
+  if (code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+    return new HangarError(
+      'invalid_request',
+      `the gateway cannot listen on ${address} (${code}); pick another --gateway-host or --gateway-port`,
+      { cause: error },
+    );
+  }
+  return undefined;
+}
 
 export interface RunningRunner {
   runnerId: string;
@@ -59,7 +81,14 @@ export async function startRunner(
   const provider =
     options.provider ?? new SandboxProvider({ dataDir: join(config.dataDir, 'sandboxes'), logger });
   await provider.check();
-  let identity = await identityFor(config, logger);
+  const lock = await lockDataDir(config.dataDir);
+  let identity: RunnerIdentity;
+  try {
+    identity = await identityFor(config, logger);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   const log = logger.child({ runnerId: identity.runnerId });
   const store = new StateStore(
     config.dataDir,
@@ -119,6 +148,7 @@ export async function startRunner(
       return provider.connect(environmentId);
     },
     logCommand: (entry) => appendFile(commandLog, `${JSON.stringify(entry)}\n`, { mode: 0o600 }),
+    remoteEnv: (environmentId) => reconciler.remoteEnvOf(environmentId),
     workspaceFolder: (environmentId) =>
       reconciler.allStatuses().find(([id]) => id === environmentId)?.[1].workspaceFolder,
   };
@@ -126,6 +156,9 @@ export async function startRunner(
     host: config.gatewayHost,
     port: config.gatewayPort,
     ...(config.gatewayPublicUrl ? { publicUrl: config.gatewayPublicUrl } : {}),
+  }).catch(async (error: unknown) => {
+    await lock.release();
+    throw gatewayListenError(error, config) ?? error;
   });
   gatewayUrl = gateway.url;
 
@@ -171,6 +204,7 @@ export async function startRunner(
         for (const [id] of reconciler.allStatuses()) await provider.stop(id).catch(() => undefined);
       }
       await gateway.close();
+      await lock.release();
       log.info('runner stopped');
     },
   };

@@ -13,6 +13,8 @@ export interface LocalEnvironment {
   created: boolean;
   /** Lifecycle hooks that already ran to completion: each runs once per environment. */
   hooksDone: string[];
+  /** devcontainer `remoteEnv`, resolved: set for every command the gateway runs. */
+  remoteEnv?: Record<string, string>;
   /** Set before a sandbox boot and cleared once postStartCommand ran for that boot. */
   postStartPending: boolean;
 }

@@ -6,6 +6,7 @@ import {
   runnerAuditActions,
   runnerChallengeMessage,
   runnerProtocolVersion,
+  runnerReplacedCloseCode,
   validator,
   verifyBytes,
   type DesiredEnvironment,
@@ -208,7 +209,7 @@ export class RunnerHub implements RunnerNotifier {
       lastMessageAt: Date.now(),
     };
     this.sessions.set(runner.id, session);
-    previous?.socket.close(4004, 'replaced by a newer connection');
+    previous?.socket.close(runnerReplacedCloseCode, 'replaced by a newer connection');
     await markRunnerConnected(context, runner, hello);
     await context.audit.record({
       orgId: runner.org_id,

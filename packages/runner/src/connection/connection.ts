@@ -4,6 +4,7 @@ import {
   ServerMessage,
   runnerChallengeMessage,
   runnerProtocolVersion,
+  runnerReplacedCloseCode,
   signBytes,
   validator,
   type RunnerClass,
@@ -14,6 +15,7 @@ import type { Logger } from '../logger.js';
 import { Backoff } from './backoff.js';
 
 const checkServerMessage = validator(ServerMessage, 'control plane message');
+
 
 type Welcome = ServerMessage & { type: 'welcome' };
 type EnvironmentPush = ServerMessage & { type: 'environment' };
@@ -143,6 +145,14 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
     const wasConnected = this.state === 'connected';
     if (wasConnected) this.emit('disconnected');
     if (this.state === 'closed') return;
+    if (code === runnerReplacedCloseCode) {
+      this.options.logger.error(
+        { code, reason },
+        'another process connected with this runner identity; this one stops reconnecting',
+      );
+      this.transition('closed');
+      return;
+    }
     const delayMs = this.backoff.next();
     this.options.logger.warn(
       { code, reason, delayMs },

@@ -15,6 +15,8 @@ export interface GatewayDeps {
   envd: (environmentId: string) => Promise<EnvdClient>;
   /** Appends the full command text to the runner's local command log; rejects if it cannot. */
   logCommand: (entry: Record<string, unknown>) => Promise<void>;
+  /** devcontainer `remoteEnv`: the variables every command runs with, under the request's own. */
+  remoteEnv: (environmentId: string) => Record<string, string>;
   /** The workspace folder inside the environment, for relative paths and default cwd. */
   workspaceFolder: (environmentId: string) => string | undefined;
 }

@@ -48,7 +48,7 @@ export async function runExec(deps: GatewayDeps, call: ExecCall): Promise<ExecOu
     outcome = await envd.exec({
       command: call.request.command,
       cwd: call.request.cwd ?? deps.workspaceFolder(call.environmentId),
-      ...(call.request.env ? { env: call.request.env } : {}),
+      env: { ...deps.remoteEnv(call.environmentId), ...call.request.env },
       ...(call.stdin ? { stdin: call.stdin } : {}),
       ...(call.request.timeoutMs ? { timeoutMs: call.request.timeoutMs } : {}),
       onStdout: call.onStdout,

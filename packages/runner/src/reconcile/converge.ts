@@ -24,6 +24,8 @@ export interface ConvergeDeps {
   gatewayUrl: () => string;
   /** Persists nothing; tells the control plane (now or on reconnect). */
   report: (environmentId: string, status: EnvironmentStatus) => void;
+  /** Tells the runner the variables that commands in the environment run with. */
+  remember?: (environmentId: string, remoteEnv: Record<string, string>) => void;
 }
 
 /** One environment's convergence towards its desired phase. Every step is idempotent. */
@@ -120,6 +122,8 @@ export class EnvironmentWorker {
     const plan = await this.step('devcontainer', () =>
       planSandbox({ desired: this.desired, store: this.deps.store, config: this.deps.config }),
     );
+    this.state.remoteEnv = plan.remoteEnv;
+    this.deps.remember?.(this.desired.id, plan.remoteEnv);
     if (sandbox !== 'running') {
       this.state.postStartPending = true;
       await this.deps.store.save(this.state);

@@ -18,6 +18,7 @@ interface Slot {
 export class Reconciler {
   private readonly slots = new Map<string, Slot>();
   private readonly statuses = new Map<string, EnvironmentStatus>();
+  private readonly remoteEnvs = new Map<string, Record<string, string>>();
   private stopping = false;
 
   constructor(private readonly deps: ConvergeDeps & { store: StateStore; logger: Logger }) {}
@@ -26,6 +27,7 @@ export class Reconciler {
   async restore(): Promise<void> {
     for (const local of await this.deps.store.list()) {
       this.statuses.set(local.desired.id, local.status);
+      if (local.remoteEnv) this.remoteEnvs.set(local.desired.id, local.remoteEnv);
       this.slots.set(local.desired.id, {
         desired: local.desired,
         running: undefined,
@@ -78,6 +80,11 @@ export class Reconciler {
   report(id: string, status: EnvironmentStatus): void {
     this.statuses.set(id, status);
     this.deps.report(id, status);
+  }
+
+  /** devcontainer `remoteEnv` of the environment, for the commands the gateway runs. */
+  remoteEnvOf(id: string): Record<string, string> {
+    return this.remoteEnvs.get(id) ?? {};
   }
 
   allStatuses(): [string, EnvironmentStatus][] {
