@@ -32,6 +32,7 @@ test('create, exec, stop, start and delete an environment from a real repository
         postCreateCommand: 'echo made-by-post-create > created.txt',
         postStartCommand: 'echo started >> starts.txt',
         containerEnv: { GREETING: 'hello' },
+        remoteEnv: { FROM_REMOTE: '${containerEnv:GREETING}-remote' },
       }),
     },
   });
@@ -40,10 +41,10 @@ test('create, exec, stop, start and delete an environment from a real repository
   const seen = await system.exec(environment.id, [
     'sh',
     '-c',
-    'cat created.txt; echo $GREETING; pwd',
+    'cat created.txt; echo $GREETING $FROM_REMOTE; pwd',
   ]);
   assert.equal(seen.exitCode, 0);
-  assert.equal(seen.out.toString(), 'made-by-post-create\nhello\n/workspaces/demo\n');
+  assert.equal(seen.out.toString(), 'made-by-post-create\nhello hello-remote\n/workspaces/demo\n');
 
   const stopped = await system.api<Environment>('POST', `/v1/environments/${environment.id}/stop`);
   assert.equal(stopped.status, 202);

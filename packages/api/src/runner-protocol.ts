@@ -58,6 +58,10 @@ export const WelcomeMessage = Type.Object(
     orgId: Id,
     controlPlanePublicKey: Type.String(),
     heartbeatIntervalMs: Type.Integer({ minimum: 100 }),
+    signature: Type.String({
+      maxLength: 200,
+      description: 'the control plane key over controlPlaneWelcomeMessage, base64url',
+    }),
     auditAckedSeq: Type.Integer({ minimum: 0 }),
     environments: Type.Array(DesiredEnvironmentSchema),
   },
@@ -97,6 +101,7 @@ export const HelloMessage = Type.Object(
     protocolVersion: Type.Integer(),
     runnerId: Id,
     signature: Type.String({ maxLength: 200 }),
+    nonce: Type.String({ minLength: 32, maxLength: 100, description: 'fresh, for the welcome' }),
     gatewayUrl: Type.String({ maxLength: 1024 }),
     classes: Type.Array(RunnerClassSchema, { minItems: 1, maxItems: 50 }),
   },

@@ -63,14 +63,6 @@ export async function loadIdentity(dataDir: string): Promise<RunnerIdentity | un
   return toIdentity(checkIdentity(JSON.parse(text)));
 }
 
-/** Records the control plane key this runner trusts, learnt again on each connection. */
-export async function saveControlPlaneKey(dataDir: string, publicKey: string): Promise<void> {
-  const path = identityPath(dataDir);
-  const file = checkIdentity(JSON.parse(await readFile(path, 'utf8')));
-  if (file.controlPlanePublicKey === publicKey) return;
-  await writeAtomically(path, JSON.stringify({ ...file, controlPlanePublicKey: publicKey }));
-}
-
 async function writeAtomically(path: string, text: string): Promise<void> {
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, text, { mode: 0o600 });

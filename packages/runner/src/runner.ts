@@ -6,7 +6,7 @@ import { resolveRunnerConfig, type RunnerConfig } from './config.js';
 import { ControlPlaneConnection } from './connection/connection.js';
 import { startGateway } from './gateway/server.js';
 import type { GatewayDeps } from './gateway/deps.js';
-import { enroll, loadIdentity, saveControlPlaneKey, type RunnerIdentity } from './identity.js';
+import { enroll, loadIdentity, type RunnerIdentity } from './identity.js';
 import { createRunnerLogger, type Logger } from './logger.js';
 import type { Provider } from './providers/provider.js';
 import { SandboxProvider } from './providers/sandbox/sandbox-provider.js';
@@ -164,10 +164,6 @@ export async function startRunner(
 
   connection.on('welcome', (welcome) => {
     void (async () => {
-      if (welcome.controlPlanePublicKey !== identity.controlPlanePublicKeyRaw) {
-        await saveControlPlaneKey(config.dataDir, welcome.controlPlanePublicKey);
-        identity = (await loadIdentity(config.dataDir)) ?? identity;
-      }
       await queue.acknowledge(welcome.auditAckedSeq);
       inFlight = false;
       for (const [id, status] of reconciler.allStatuses()) report(id, status);

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import {
   RunnerMessage,
+  controlPlaneWelcomeMessage,
+  signBytes,
   publicKeyObject,
   runnerAuditActions,
   runnerChallengeMessage,
@@ -228,6 +230,14 @@ export class RunnerHub implements RunnerNotifier {
       orgId: runner.org_id,
       controlPlanePublicKey: context.signingKey.publicKeyRaw,
       heartbeatIntervalMs: context.config.heartbeatIntervalMs,
+      signature: signBytes(
+        context.signingKey.privateKey,
+        controlPlaneWelcomeMessage({
+          runnerId: runner.id,
+          runnerNonce: hello.nonce,
+          serverNonce: state.nonce,
+        }),
+      ),
       auditAckedSeq: runner.audit_acked_seq,
       environments: await desiredFor(context, runner.id),
     });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import {
   generateEd25519,
@@ -54,6 +55,7 @@ export class ProtocolRunner {
             protocolVersion: runnerProtocolVersion,
             runnerId: this.runnerId,
             signature: signBytes(key, runnerChallengeMessage(message.nonce, this.runnerId)),
+            nonce: randomBytes(32).toString('base64url'),
             gatewayUrl: 'http://127.0.0.1:1',
             classes: options.classes ?? [{ name: 'small', cpu: 1, memoryMiB: 512, pids: 256 }],
           });

@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import {
   ServerMessage,
+  controlPlaneWelcomeMessage,
+  verifyBytes,
   runnerChallengeMessage,
   runnerProtocolVersion,
   runnerReplacedCloseCode,
@@ -15,7 +18,6 @@ import type { Logger } from '../logger.js';
 import { Backoff } from './backoff.js';
 
 const checkServerMessage = validator(ServerMessage, 'control plane message');
-
 
 type Welcome = ServerMessage & { type: 'welcome' };
 type EnvironmentPush = ServerMessage & { type: 'environment' };
@@ -40,6 +42,8 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
   private readonly backoff = new Backoff({ baseMs: 250, capMs: 15000 });
   private retryTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private serverNonce = '';
+  private runnerNonce = '';
 
   constructor(
     private readonly options: {
@@ -105,6 +109,8 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
     }
     if (message.type === 'challenge') {
       const { identity } = this.options;
+      this.serverNonce = message.nonce;
+      this.runnerNonce = randomBytes(32).toString('base64url');
       socket.send(
         JSON.stringify({
           type: 'hello',
@@ -114,11 +120,21 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
             identity.privateKey,
             runnerChallengeMessage(message.nonce, identity.runnerId),
           ),
+          nonce: this.runnerNonce,
           gatewayUrl: this.options.gatewayUrl(),
           classes: this.options.classes,
         } satisfies RunnerMessage),
       );
     } else if (message.type === 'welcome') {
+      const problem = this.welcomeProblem(message);
+      if (problem) {
+        this.options.logger.error(
+          { problem },
+          'refusing the control plane: it did not prove itself',
+        );
+        socket.close(4005, 'control plane not authenticated');
+        return;
+      }
       this.transition('connected');
       this.backoff.reset();
       this.startHeartbeat(message.heartbeatIntervalMs);
@@ -131,6 +147,28 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
     } else {
       this.options.logger.warn({ code: message.code }, message.message);
     }
+  }
+
+  /**
+   * The welcome must be signed by the key the runner received at enrollment, over this
+   * connection's two nonces; anything else may be an impostor answering the runner's dial, which
+   * must not be able to change desired state, drop queued audit records or issue grants.
+   */
+  private welcomeProblem(welcome: Welcome): string | undefined {
+    const { identity } = this.options;
+    if (welcome.controlPlanePublicKey !== identity.controlPlanePublicKeyRaw) {
+      return 'its key differs from the key pinned at enrollment; re-enroll the runner if it changed';
+    }
+    if (welcome.runnerId !== identity.runnerId) return 'it welcomed another runner id';
+    const signed = controlPlaneWelcomeMessage({
+      runnerId: identity.runnerId,
+      runnerNonce: this.runnerNonce,
+      serverNonce: this.serverNonce,
+    });
+    if (!verifyBytes(identity.controlPlanePublicKey, signed, welcome.signature)) {
+      return 'its welcome signature does not verify';
+    }
+    return undefined;
   }
 
   private startHeartbeat(intervalMs: number): void {
