@@ -66,6 +66,7 @@ export async function startSystem(
     role: 'owner' as const,
     scopes: ['runners:admin' as const],
     tokenId: 'bootstrap',
+    tokenExpiresAt: owner.tokenExpiresAt,
   };
   const made = await createRunner(cp.context, principal, 'local', {
     requestId: 'test',

@@ -34,7 +34,7 @@ export async function startTestControlPlane(
     },
     { logger: createLogger({ level: 'silent' }) },
   );
-  const owner = await bootstrapOwner(cp.context, { orgName: 'test', tokenTtlS: 3600 });
+  const owner = await bootstrapOwner(cp.context, { orgName: 'test', tokenTtlS: 86400 });
   return {
     cp,
     url: cp.url,

@@ -77,6 +77,7 @@ export function authenticateFor(context: Context, rule: AccessRule) {
       role: roles.includes(role) ? role : 'member',
       scopes: check.scopes,
       tokenId: check.row.id,
+      tokenExpiresAt: check.row.expires_at,
     };
     const denial = denialOf(rule, principal);
     if (denial) {

@@ -11,6 +11,8 @@ export interface UserPrincipal {
   role: Role;
   scopes: Scope[];
   tokenId: string;
+  /** When the token this request came with expires, in ms since the epoch. */
+  tokenExpiresAt: number;
 }
 
 export function actorOf(principal: UserPrincipal): Actor {

@@ -66,9 +66,14 @@ for (const backend of testBackends()) {
         assert.equal(widen.status, 403);
         const narrow = await t.request<{ token: string }>('POST', '/v1/tokens', {
           token: reader.token,
-          body: { scopes: ['environments:read'], expiresInS: 3600 },
+          body: { scopes: ['environments:read'], expiresInS: 1800 },
         });
         assert.equal(narrow.status, 201);
+        const outlive = await t.request('POST', '/v1/tokens', {
+          token: reader.token,
+          body: { scopes: ['environments:read'], expiresInS: 7200 },
+        });
+        assert.equal(outlive.status, 403, 'a token cannot outlive its parent');
         const who = await t.request('GET', '/v1/whoami', { token: narrow.body.token });
         assert.deepEqual(who.body.scopes, ['environments:read']);
         const denied = await t.request<{ records: unknown[] }>(

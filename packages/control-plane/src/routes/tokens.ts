@@ -48,6 +48,14 @@ export function tokenRoutes(context: Context) {
             },
           );
         }
+        const remainingS = Math.floor((principal.tokenExpiresAt - Date.now()) / 1000);
+        if (request.body.expiresInS > remainingS) {
+          throw new HangarError(
+            'forbidden',
+            `a token cannot outlive the token that creates it (${remainingS} s left)`,
+            { fields: [{ field: 'expiresInS', message: `must be at most ${remainingS}` }] },
+          );
+        }
         const issued = await context.db.transaction(async (tx) => {
           const token = await issueApiToken(tx, {
             userId: principal.userId,
