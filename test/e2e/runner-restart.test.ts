@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -37,8 +37,12 @@ before(
     const made = await hangar(['runner', 'create', 'box-1', '--json'], env);
     assert.equal(made.code, 0, made.stderr);
     const { enrollmentToken } = JSON.parse(made.stdout) as { enrollmentToken: string };
+    const runnerConfig = join(dir, 'runner.json');
+    await writeFile(runnerConfig, JSON.stringify({ localRepositoryRoots: [dir] }));
     runnerArgs = [
       'runner',
+      '--config',
+      runnerConfig,
       '--control-plane',
       String(summary.url),
       '--data-dir',

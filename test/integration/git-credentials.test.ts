@@ -27,7 +27,7 @@ test('a git credential from the runner config clones and is found nowhere afterw
   const host = new URL(server.url).host;
   const system = await startSystem({
     logger,
-    runnerConfig: { gitCredentials: [{ host, username: 'ci', password }] },
+    runnerConfig: { gitCredentials: [{ host, protocol: 'http', username: 'ci', password }] },
   });
   try {
     const url = `${server.url}/${basename(served.dir)}`;

@@ -79,6 +79,7 @@ export async function startSystem(
       dataDir: join(dir, 'runner'),
       gatewayPort: 0,
       stopEnvironmentsOnExit: true,
+      localRepositoryRoots: [dir, tmpdir()],
       ...options.runnerConfig,
     },
     { logger },

@@ -4,7 +4,12 @@ import { HangarError, RunnerClassSchema, validator } from '@hangar/api';
 
 const GitCredential = Type.Object(
   {
-    host: Type.String({ minLength: 1, description: 'host name the credential is for' }),
+    host: Type.String({ minLength: 1, description: 'host (and :port) the credential is for' }),
+    protocol: Type.Optional(
+      Type.Enum(['https', 'http'], {
+        description: 'https unless set: a credential is never sent over plain http by accident',
+      }),
+    ),
     username: Type.Optional(Type.String()),
     password: Type.String({ minLength: 1 }),
   },
@@ -18,6 +23,9 @@ export const RunnerFileSchema = Type.Object(
   {
     classes: Type.Optional(Type.Array(RunnerClassSchema, { minItems: 1, maxItems: 50 })),
     gitCredentials: Type.Optional(Type.Array(GitCredential, { maxItems: 100 })),
+    localRepositoryRoots: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), { maxItems: 100 }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -35,6 +43,11 @@ export const RunnerConfigSchema = Type.Object(
     sandboxUser: Type.String({ pattern: '^[a-z_][a-z0-9_-]{0,31}$' }),
     classes: Type.Array(RunnerClassSchema, { minItems: 1, maxItems: 50 }),
     gitCredentials: Type.Array(GitCredential),
+    /**
+     * Folders on the runner host whose repositories environments may clone by path or file://.
+     * None by default: a path clone reads the host as the sandbox user.
+     */
+    localRepositoryRoots: Type.Array(Type.String({ minLength: 1 })),
     cloneTimeoutMs: Type.Integer({ minimum: 1000 }),
     lifecycleTimeoutMs: Type.Integer({ minimum: 1000 }),
     stopEnvironmentsOnExit: Type.Boolean(),
@@ -59,6 +72,7 @@ export const runnerDefaults = {
   sandboxUser: 'dev',
   classes: defaultClasses,
   gitCredentials: [],
+  localRepositoryRoots: [],
   cloneTimeoutMs: 600000,
   lifecycleTimeoutMs: 1800000,
   stopEnvironmentsOnExit: false,
@@ -114,6 +128,17 @@ export async function resolveRunnerConfig(
   checkUrl(config.controlPlaneUrl, 'controlPlaneUrl', ['http:', 'https:']);
   if (config.gatewayPublicUrl) {
     checkUrl(config.gatewayPublicUrl, 'gatewayPublicUrl', ['http:', 'https:']);
+  }
+  for (const root of config.localRepositoryRoots) {
+    if (!root.startsWith('/')) {
+      throw new HangarError(
+        'invalid_request',
+        `localRepositoryRoots entry ${root} is not absolute`,
+        {
+          fields: [{ field: 'localRepositoryRoots', message: 'entries must be absolute paths' }],
+        },
+      );
+    }
   }
   const names = new Set<string>();
   for (const item of config.classes) {

@@ -129,6 +129,8 @@ export const command = defineCommand({
           gatewayHost: '127.0.0.1',
           gatewayPort: flags['gateway-port'] ?? 7701,
           stopEnvironmentsOnExit: true,
+          // The embedded setup is one person's machine: clones by path are theirs to make.
+          localRepositoryRoots: ['/'],
           logLevel,
           ...(enrollmentToken ? { enrollmentToken } : {}),
         },

@@ -11,6 +11,7 @@ export interface RunnerStartInput {
   gatewayPublicUrl?: string;
   configFile?: string;
   stopEnvironmentsOnExit?: boolean;
+  localRepositoryRoots?: string[];
   logLevel?: LogLevel;
 }
 

@@ -24,6 +24,7 @@ export async function startTestRunner(
       gatewayHost: '127.0.0.1',
       gatewayPort: 0,
       stopEnvironmentsOnExit: true,
+      localRepositoryRoots: ['/'],
       logLevel: 'silent',
     },
     { logger: createRunnerLogger({ level: 'silent' }) },

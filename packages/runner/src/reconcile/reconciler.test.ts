@@ -29,7 +29,11 @@ async function setup(respond?: (exec: RecordedExec) => { exitCode: number; outpu
     branches: { 'feature/nested/x': { 'NOTE.md': 'on a branch' } },
   });
   const dataDir = join(temp.path, 'runner');
-  const config = await resolveRunnerConfig({ controlPlaneUrl: 'http://127.0.0.1:1', dataDir });
+  const config = await resolveRunnerConfig({
+    controlPlaneUrl: 'http://127.0.0.1:1',
+    dataDir,
+    localRepositoryRoots: [temp.path],
+  });
   const store = new StateStore(dataDir, undefined);
   await store.init();
   const provider = new MemoryProvider(respond);
@@ -238,6 +242,35 @@ test('an environment the control plane no longer knows is deleted on reconnect',
     await reconciler.idle();
     assert.equal(s.reports.at(-1)?.phase, 'deleted');
   } finally {
+    await s.temp.remove();
+  }
+});
+
+test('a clone by path is refused outside the allowed folders and inside the data directory', async () => {
+  const s = await setup();
+  const elsewhere = await makeTempDir('hangar-elsewhere-');
+  try {
+    const outside = await makeRepo(join(elsewhere.path, 'outside'), { files: { 'a.txt': 'a' } });
+    const reconciler = s.make();
+    reconciler.update(desired({ repository: { url: `file://${outside.dir}` } }));
+    await reconciler.idle();
+    assert.equal(s.reports.at(-1)?.failure?.reason, 'LocalRepositoryRefused');
+    assert.match(s.reports.at(-1)?.failure?.message ?? '', /localRepositoryRoots/);
+
+    const first = { ...desired({ repository: { url: s.repo.dir } }), id: 'env_cccccccccccccccc' };
+    reconciler.update(first);
+    await reconciler.idle();
+    assert.equal(s.reports.at(-1)?.phase, 'running');
+    const stolen = {
+      ...desired({ repository: { url: s.store.workspaceDir('env_cccccccccccccccc') } }),
+      id: 'env_dddddddddddddddd',
+    };
+    reconciler.update(stolen);
+    await reconciler.idle();
+    assert.equal(s.reports.at(-1)?.failure?.reason, 'LocalRepositoryRefused');
+    assert.match(s.reports.at(-1)?.failure?.message ?? '', /data directory/);
+  } finally {
+    await elsewhere.remove();
     await s.temp.remove();
   }
 });

@@ -134,6 +134,7 @@ export class Reconciler {
       const deps = {
         ...this.deps,
         report: (envId: string, s: EnvironmentStatus) => this.report(envId, s),
+        remember: (envId: string, env: Record<string, string>) => this.remoteEnvs.set(envId, env),
       };
       const worker = new EnvironmentWorker(deps, slot.desired, slot.abort.signal);
       try {

@@ -1,4 +1,5 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, realpath } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { HangarError, repositoryBaseName, type DesiredEnvironment } from '@hangar/api';
 import type { RunnerConfig } from '../config.js';
 import { cloneRepository, type GitCredential } from '../git/index.js';
@@ -11,18 +12,63 @@ export function workspaceFolderName(desired: DesiredEnvironment): string {
   return url ? repositoryBaseName(url) : desired.name;
 }
 
-function credentialFor(config: RunnerConfig, url: string): GitCredential | undefined {
+export function credentialFor(config: RunnerConfig, url: string): GitCredential | undefined {
   let host: string;
+  let protocol: string;
   try {
-    host = new URL(url).host;
+    ({ host, protocol } = new URL(url));
   } catch {
     return undefined;
   }
-  const match = config.gitCredentials.find((item) => item.host === host);
+  const match = config.gitCredentials.find(
+    (item) => item.host === host && `${item.protocol ?? 'https'}:` === protocol,
+  );
   if (!match) return undefined;
   return match.username
     ? { username: match.username, password: match.password }
     : { password: match.password };
+}
+
+function localPathOf(url: string): string | undefined {
+  if (url.startsWith('/')) return url;
+  if (url.toLowerCase().startsWith('file://')) {
+    try {
+      return decodeURIComponent(new URL(url).pathname);
+    } catch {
+      return url.slice('file://'.length);
+    }
+  }
+  return undefined;
+}
+
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * A clone by path reads the runner host as the sandbox user, so it is allowed only from the
+ * folders the runner's configuration names, and never from the runner's own data directory
+ * (which holds every other environment's workspace).
+ */
+async function checkLocalRepository(url: string, config: RunnerConfig): Promise<void> {
+  const path = localPathOf(url);
+  if (path === undefined) return;
+  const real = await realpath(path).catch(() => resolve(path));
+  const dataDir = await realpath(config.dataDir).catch(() => resolve(config.dataDir));
+  const refuse = (why: string) =>
+    new HangarError('forbidden', `cloning ${url} is refused: ${why}`, {
+      details: { reason: 'LocalRepositoryRefused', step: 'clone' },
+    });
+  if (isInside(dataDir, real)) {
+    throw refuse("it is inside this runner's data directory");
+  }
+  if (!config.localRepositoryRoots.some((root) => isInside(resolve(root), real))) {
+    throw refuse(
+      'this runner clones local paths only from the folders in its localRepositoryRoots ' +
+        'setting; use a git URL, or ask the runner operator to allow the folder',
+    );
+  }
 }
 
 /**
@@ -46,6 +92,7 @@ export async function prepareWorkspace(options: {
     await store.makeEmptyWorkspace(desired.id);
     return {};
   }
+  await checkLocalRepository(repository.url, config);
   const asRoot = process.getuid?.() === 0;
   const credential = credentialFor(config, repository.url);
   const result = await cloneRepository({
