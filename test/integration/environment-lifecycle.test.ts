@@ -104,7 +104,10 @@ test('a failing lifecycle command fails the environment; its output stays on the
 
 test('a malformed devcontainer.json fails with its path, line and column', async () => {
   const repo = await repository(system.dir, 'malformed', {
-    files: { '.devcontainer/devcontainer.json': '{\n  "postCreateCommand": "x",\n  oops\n}\n' },
+    files: {
+      '.devcontainer/devcontainer.json':
+        '{\n  "postCreateCommand": "x",\n  oops-hunter2-in-file\n}\n',
+    },
   });
   const created = await system.api<Environment>('POST', '/v1/environments', {
     repository: { url: repo.dir },
@@ -113,6 +116,7 @@ test('a malformed devcontainer.json fails with its path, line and column', async
   assert.equal(failed.status.failure?.reason, 'DevcontainerInvalid');
   assert.match(failed.status.failure?.message ?? '', /devcontainer\.json/);
   assert.match(failed.status.failure?.message ?? '', /line 3/);
+  assert.doesNotMatch(JSON.stringify(failed), /hunter2/, 'file content stays on the runner');
   assert.equal(
     failed.status.steps.some((step) => step.name === 'sandbox'),
     false,

@@ -1,5 +1,6 @@
+import { appendFile } from 'node:fs/promises';
 import {
-  HangarError,
+  type HangarError,
   type Condition,
   type DesiredEnvironment,
   type EnvironmentStatus,
@@ -11,6 +12,7 @@ import { HOOK_RUNS, planHooks, skippedHostCommand, type HookPlan } from '../devc
 import type { Logger } from '../logger.js';
 import type { Provider } from '../providers/provider.js';
 import type { LocalEnvironment, StateStore } from '../state-store.js';
+import { describeFailure } from './failure.js';
 import { runHook } from './lifecycle-runner.js';
 import { planSandbox, type SandboxPlan } from './sandbox-plan.js';
 import { nextStatus, withCondition, withStep } from './status.js';
@@ -210,29 +212,30 @@ export class EnvironmentWorker {
   }
 
   private async fail(error: unknown): Promise<void> {
-    const hangar = error instanceof HangarError ? error : undefined;
-    const details = hangar?.details ?? {};
-    const step = typeof details.step === 'string' ? details.step : this.runningStep();
-    const exitCode = typeof details.exitCode === 'number' ? details.exitCode : undefined;
-    const reason =
-      typeof details.reason === 'string' ? details.reason : reasonOf(hangar?.code, step);
-    let message = hangar?.message ?? `unexpected error: ${String(error)}`;
-    if (reason === 'LifecycleCommandFailed') {
-      message += `; its last output lines are in the lifecycle log: hangar env logs ${this.desired.name}`;
-    }
+    const report = describeFailure({
+      error,
+      desired: this.desired,
+      failedStep: this.runningStep(),
+      workspaceDir: this.deps.store.workspaceDir(this.desired.id),
+    });
     this.deps.logger.warn(
-      { environmentId: this.desired.id, reason, step, err: hangar ? undefined : error },
+      { environmentId: this.desired.id, reason: report.reason, step: report.step },
       'environment failed',
     );
+    await appendFile(
+      this.deps.store.lifecycleLogPath(this.desired.id),
+      `[hangar] ${report.step ?? 'environment'} failed: ${report.fullMessage}\n`,
+      { mode: 0o600 },
+    ).catch(() => undefined);
     if (this.desired.spec.desiredPhase === 'running') {
       await this.deps.provider.stop(this.desired.id).catch(() => undefined);
     }
     await this.publish('failed', {
       failure: {
-        reason,
-        message: message.slice(0, 4000),
-        ...(step ? { step } : {}),
-        ...(exitCode !== undefined ? { exitCode } : {}),
+        reason: report.reason,
+        message: report.publicMessage.slice(0, 4000),
+        ...(report.step ? { step: report.step } : {}),
+        ...(report.exitCode !== undefined ? { exitCode: report.exitCode } : {}),
       },
     });
   }
@@ -240,13 +243,6 @@ export class EnvironmentWorker {
   private runningStep(): string | undefined {
     return this.state.status.steps.findLast((step) => step.state === 'failed')?.name;
   }
-}
-
-function reasonOf(code: string | undefined, step: string | undefined): string {
-  if (code === 'devcontainer_invalid') return 'DevcontainerInvalid';
-  if (step === 'clone') return 'CloneFailed';
-  if (step === 'sandbox') return 'SandboxFailed';
-  return 'Failed';
 }
 
 export function freshState(desired: DesiredEnvironment): LocalEnvironment {

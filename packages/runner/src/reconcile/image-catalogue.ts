@@ -21,16 +21,17 @@ export function resolveRootImage(config: DevcontainerConfig | undefined): Condit
     status: 'false',
     reason: 'HostImageSubstituted',
     message:
-      `${asked} is not in this runner's image catalogue; the host system directories ` +
-      '(read-only) are used as the root file system instead, so its tools and versions may differ',
+      `devcontainer.json asks for ${asked}, which is not in this runner's image catalogue; the ` +
+      'host system directories (read-only) are used as the root file system instead, so its ' +
+      'tools and versions may differ',
   };
 }
 
 function describeRequest(config: DevcontainerConfig | undefined): string | undefined {
   if (!config) return undefined;
-  if (config.image) return `image ${config.image}`;
-  const dockerfile = config.build?.dockerfile ?? config.dockerFile;
-  if (dockerfile) return `the Dockerfile ${dockerfile}`;
-  if (config.dockerComposeFile) return `the compose service ${config.service ?? '(unnamed)'}`;
+  // Only the kind of request is named: the image and file names are repository content.
+  if (config.image) return 'an image';
+  if (config.build?.dockerfile ?? config.dockerFile) return 'a Dockerfile build';
+  if (config.dockerComposeFile) return 'a compose service';
   return undefined;
 }

@@ -36,18 +36,21 @@ export interface HookRunOptions {
  */
 export async function runHook(options: HookRunOptions): Promise<void> {
   const { plan } = options;
-  const run = (step: CommandStep) => runStep(options, step);
+  const run = (step: CommandStep, index: number) => runStep(options, step, index);
   if (plan.parallel) {
     const results = await Promise.allSettled(plan.steps.map(run));
     const failed = results.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
   } else {
-    for (const step of plan.steps) await run(step);
+    for (const [index, step] of plan.steps.entries()) await run(step, index);
   }
 }
 
-async function runStep(options: HookRunOptions, step: CommandStep): Promise<void> {
+async function runStep(options: HookRunOptions, step: CommandStep, index: number): Promise<void> {
   const label = step.name === undefined ? options.plan.hook : `${options.plan.hook}:${step.name}`;
+  // Entry names are repository content: the control plane hears of an entry by its position.
+  const publicStep =
+    step.name === undefined ? options.plan.hook : `${options.plan.hook}#${index + 1}`;
   const tail = new OutputTail();
   let pending = Promise.resolve();
   const log = (chunk: Buffer) => {
@@ -80,7 +83,7 @@ async function runStep(options: HookRunOptions, step: CommandStep): Promise<void
   throw new HangarError('internal', `${label} ${ending}`, {
     details: {
       reason: 'LifecycleCommandFailed',
-      step: label,
+      step: publicStep,
       exitCode: outcome.exitCode ?? -1,
       lastLines: tail.lines().join('\n'),
     },

@@ -31,8 +31,9 @@ function userOf(config: RunnerConfig, devcontainer: DevcontainerConfiguration | 
       status: 'false',
       reason: name === 'root' ? 'RootRefused' : 'InvalidUserName',
       message:
-        `devcontainer.json asks for the user ${JSON.stringify(name)}; processes run as the ` +
-        `unprivileged user ${config.sandboxUser} (uid ${config.sandboxUid}) instead: never root`,
+        `devcontainer.json asks for ${name === 'root' ? 'root' : 'a user name Hangar cannot use'}; ` +
+        `processes run as the unprivileged user ${config.sandboxUser} (uid ${config.sandboxUid}) ` +
+        'instead: never root',
     });
     name = config.sandboxUser;
   }
