@@ -6,7 +6,7 @@ import { newId } from '@hangar/api';
 import type { Context } from './context.js';
 import './http/fastify-types.js';
 import { authenticateFor } from './http/authenticate.js';
-import { errorHandler, notFoundHandler } from './http/errors.js';
+import { errorHandlerFor, notFoundHandler } from './http/errors.js';
 import { validatorCompiler } from './http/validation.js';
 import type { AccessRule } from './http/access-rules.js';
 import { auditRoutes } from './routes/audit.js';
@@ -65,7 +65,7 @@ export async function buildApp(context: Context, hub: RunnerHub) {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(errorHandlerFor(context));
   app.setNotFoundHandler(notFoundHandler);
   enforceAccessRules(app, context, routes);
   app.addHook('onSend', async (request, reply) => {

@@ -109,10 +109,14 @@ for (const backend of testBackends()) {
           token: stranger.token,
         });
         assert.equal(list.body.environments.length, 0);
-        const audit = await t.request<{ records: { orgId: string }[] }>('GET', '/v1/audit', {
-          token: stranger.token,
-        });
+        const audit = await t.request<{ records: { orgId: string; action: string }[] }>(
+          'GET',
+          '/v1/audit',
+          { token: stranger.token },
+        );
         assert.ok(audit.body.records.every((r) => r.orgId === stranger.orgId));
+        const probes = audit.body.records.filter((r) => r.action === 'access.denied');
+        assert.equal(probes.length, attempts.length, 'every probe of a hidden resource is audited');
       } finally {
         await t.close();
       }

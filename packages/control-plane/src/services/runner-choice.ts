@@ -4,8 +4,9 @@ import type { UserPrincipal } from '../http/principal.js';
 import { runnerClasses, type RunnerRow } from './runners.js';
 
 /**
- * Picks the runner for a new environment: the one asked for, else the organization's runner that
- * is online and was seen last. A runner that is offline may still be chosen explicitly; the
+ * Picks the runner for a new environment: the one asked for, else the organization's oldest
+ * runner that is online. The choice is stable: a runner enrolled later (or one that heartbeats
+ * more often) does not draw environments away from the established one. A runner that is offline may still be chosen explicitly; the
  * environment then waits for it and fails after the operation timeout.
  */
 export async function pickRunner(
@@ -15,7 +16,7 @@ export async function pickRunner(
 ): Promise<{ runner: RunnerRow; className: string }> {
   const rows = await context.db.query<RunnerRow>(
     `SELECT * FROM runners WHERE org_id = ? AND public_key IS NOT NULL
-     ORDER BY connected DESC, last_seen_at DESC, id`,
+     ORDER BY connected DESC, created_at, id`,
     [principal.orgId],
   );
   const runner = body.runnerId ? rows.find((row) => row.id === body.runnerId) : rows[0];
