@@ -9,6 +9,16 @@ interface SchemaError {
   params: Record<string, unknown>;
 }
 
+/** What the patterns the schemas use mean, in words, for error messages. */
+const patternWords: Record<string, string> = {
+  '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$':
+    'must be 1 to 63 lower-case letters, digits and dashes, starting and ending with a letter or digit',
+  '^[a-z]{3}_[0-9a-z]{8,40}$': 'must be an id such as env_3k9xq2m1p0a8z7yw',
+  '^[a-z0-9][a-z0-9-]{0,31}$': 'must be 1 to 32 lower-case letters, digits and dashes',
+  '^[A-Za-z_][A-Za-z0-9_]*$':
+    'must be a variable name: letters, digits and _, not starting with a digit',
+};
+
 function fieldName(prefix: string, pointer: string): string {
   const path = pointer.split('/').filter(Boolean).join('.');
   if (!prefix) return path || '(root)';
@@ -40,7 +50,9 @@ export function toFieldErrors(errors: Iterable<SchemaError>, prefix = ''): Field
       }
       continue;
     }
-    out.push({ field: fieldName(prefix, error.instancePath), message: error.message });
+    const pattern = error.keyword === 'pattern' ? String(error.params.pattern) : undefined;
+    const message = (pattern && patternWords[pattern]) ?? error.message;
+    out.push({ field: fieldName(prefix, error.instancePath), message });
   }
   return out;
 }

@@ -71,7 +71,7 @@ describe('against a real control plane', () => {
     const bad = await run(['runner', 'create', 'Bad_Name']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^error invalid_request: /);
-    assert.match(bad.stderr, /name must match pattern/);
+    assert.match(bad.stderr, /name must be 1 to 63 lower-case letters/);
   });
 
   it('runner list shows every runner and its state', async () => {

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { HangarError } from '@hangar/api/errors.js';
 import { DEFAULT_CONFIG_PATHS, readDevcontainer } from '@hangar/runner/devcontainer/index.js';
@@ -24,6 +25,13 @@ export const command = defineCommand({
   },
   async run({ io, out }, { flags, positionals }) {
     const workspaceDir = resolve(io.cwd, positionals.folder);
+    const folder = await stat(workspaceDir).catch(() => undefined);
+    if (!folder?.isDirectory()) {
+      throw new HangarError(
+        'not_found',
+        `${workspaceDir} is not a folder; name a repository's folder`,
+      );
+    }
     const result = await readDevcontainer({
       workspaceDir,
       ...(flags.config !== undefined ? { configPath: flags.config } : {}),
