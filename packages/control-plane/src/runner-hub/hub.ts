@@ -5,14 +5,12 @@ import {
   controlPlaneWelcomeMessage,
   signBytes,
   publicKeyObject,
-  runnerAuditActions,
   runnerChallengeMessage,
   runnerProtocolVersion,
   runnerReplacedCloseCode,
   validator,
   verifyBytes,
   type DesiredEnvironment,
-  type RunnerAuditRecord,
   type ServerMessage,
 } from '@hangar/api';
 import type { Context, RunnerNotifier } from '../context.js';
@@ -162,7 +160,6 @@ export class RunnerHub implements RunnerNotifier {
     } else if (message.type === 'status') {
       await applyStatus(context, session.runnerId, message.environmentId, message.status);
     } else if (message.type === 'audit') {
-      checkRunnerAudit(message.records);
       const acked = await ingestRunnerAudit(
         context,
         { id: session.runnerId, orgId: session.orgId },
@@ -251,14 +248,6 @@ export class RunnerHub implements RunnerNotifier {
         this.logger.warn({ runnerId: session.runnerId }, 'runner missed heartbeats; dropping it');
         session.socket.terminate();
       }
-    }
-  }
-}
-
-function checkRunnerAudit(records: readonly RunnerAuditRecord[]): void {
-  for (const record of records) {
-    if (!(runnerAuditActions as readonly string[]).includes(record.action)) {
-      throw new Error(`a runner may not record the action ${record.action}`);
     }
   }
 }
