@@ -12,9 +12,11 @@ after(async () => {
   await system.close();
 });
 
-async function execRecords(): Promise<AuditRecord[]> {
+async function execRecords(stage: 'start' | 'end' = 'end'): Promise<AuditRecord[]> {
   const { body } = await system.api<{ records: AuditRecord[] }>('GET', '/v1/audit/export');
-  return body.records.filter((record) => record.action === 'environment.exec');
+  return body.records.filter(
+    (record) => record.action === 'environment.exec' && record.details.stage === stage,
+  );
 }
 
 test('while the control plane is down, environments stay usable and audit records queue', async () => {
@@ -37,12 +39,14 @@ test('while the control plane is down, environments stay usable and audit record
   }
   const records = await execRecords();
   assert.equal(records.length, 6, 'none lost and none twice');
+  assert.equal((await execRecords('start')).length, 6, 'each command was recorded as it began');
   const verify = await system.api<{ records: AuditRecord[] }>('GET', '/v1/audit/export');
   assert.ok(verify.body.records.length > 6);
 
   await system.restartControlPlane();
   await new Promise((resolve) => setTimeout(resolve, 1500));
   assert.equal((await execRecords()).length, 6, 'a reconnect resends nothing twice');
+  assert.equal((await execRecords('start')).length, 6);
   const after = await system.api<{ status: { phase: string } }>(
     'GET',
     `/v1/environments/${environment.id}`,

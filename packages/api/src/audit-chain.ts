@@ -61,8 +61,9 @@ export interface ChainVerification {
 /**
  * Recomputes one organization's chain from its first record and checks every signed checkpoint.
  * Returns the first problem found: an edited record (its hash no longer matches), a removed one
- * (a gap in the sequence), a reordered one (its previous-hash link is broken), or a checkpoint
- * whose signature fails or whose hash disagrees with the chain.
+ * (a gap in the sequence, or the end of the chain before a signed checkpoint: the first missing
+ * record is named), a reordered one (its previous-hash link is broken), or a checkpoint whose
+ * signature fails or whose hash disagrees with the chain.
  */
 export function verifyChain(
   records: readonly AuditRecord[],
@@ -106,6 +107,16 @@ export function verifyChain(
       return result({ seq: checkpoint.seq, reason: 'checkpoint signature is not valid' });
     }
     const chainHash = hashBySeq.get(checkpoint.seq);
+    const lastSeq = expectedSeq - 1;
+    if (chainHash === undefined && checkpoint.seq > lastSeq) {
+      return result({
+        seq: lastSeq + 1,
+        reason:
+          `records ${lastSeq + 1} to ${checkpoint.seq} are missing: the chain ends at ` +
+          `${lastSeq} but a signed checkpoint covers ${checkpoint.seq} ` +
+          '(records removed from the end)',
+      });
+    }
     if (chainHash === undefined) {
       return result({ seq: checkpoint.seq, reason: 'a signed checkpoint names a missing record' });
     }

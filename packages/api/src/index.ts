@@ -6,6 +6,7 @@ export * from './keys.js';
 export * from './access-token.js';
 export * from './audit-actions.js';
 export * from './audit-chain.js';
+export * from './audit-text.js';
 export * from './runner-auth.js';
 export * from './runner-protocol.js';
 export * from './validate.js';

@@ -1,4 +1,4 @@
-import type { DesiredPhase, Environment } from '@hangar/api';
+import type { DesiredPhase, Environment, Runner } from '@hangar/api';
 import { HangarError } from '@hangar/api/errors.js';
 import { formatDurationMs } from './durations.js';
 import type { HttpClient } from './http-client.js';
@@ -97,6 +97,23 @@ function isUnreachable(error: unknown): boolean {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Says so when nothing happens because the environment's runner is not connected. */
+async function reportOfflineRunner(
+  api: HttpClient,
+  environment: Environment,
+  report: (line: string) => void,
+): Promise<void> {
+  const runner = await api
+    .get<Runner>(`/v1/runners/${encodeURIComponent(environment.runnerId)}`)
+    .catch(() => undefined);
+  if (!runner || runner.state === 'online') return;
+  const seen = runner.lastSeenAt ? `last seen ${runner.lastSeenAt}` : 'never seen';
+  report(
+    `runner ${runner.name} (${runner.id}) is ${runner.state}, ${seen}: the environment changes ` +
+      'when it reconnects; start the runner, or stop waiting with Ctrl-C (the request stands)',
+  );
+}
+
 /**
  * Long-polls `GET /v1/environments/:id?afterVersion=N` until the environment reaches `target`,
  * fails, is deleted, or is asked for another phase. While the control plane cannot be reached
@@ -113,14 +130,20 @@ export async function watchEnvironment(
   printer.show(environment, { silent: options.showStart === false });
   let lostSince: number | undefined;
   let delayMs = 500;
+  let runnerCheckedAt = 0;
   for (;;) {
     const outcome = settledOutcome(environment, options);
     if (outcome) return { environment, outcome };
+    const before = environment.statusVersion;
     try {
       environment = await api.get<Environment>(
         `/v1/environments/${encodeURIComponent(environment.id)}`,
-        { afterVersion: environment.statusVersion, waitMs: options.pollWaitMs ?? 30000 },
+        { afterVersion: environment.statusVersion, waitMs: options.pollWaitMs ?? 10000 },
       );
+      if (environment.statusVersion === before && Date.now() - runnerCheckedAt > 60000) {
+        runnerCheckedAt = Date.now();
+        await reportOfflineRunner(api, environment, options.report);
+      }
     } catch (error) {
       if (!isUnreachable(error)) throw error;
       lostSince ??= Date.now();

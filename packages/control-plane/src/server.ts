@@ -32,6 +32,8 @@ export async function startControlPlane(
     db,
     signingKey: signingKey.privateKey,
     checkpointEvery: config.auditCheckpointEvery,
+    anchorPath: join(config.dataDir, 'audit-anchors.jsonl'),
+    logger: logger.child({ component: 'audit' }),
   });
   const hub = new RunnerHub(logger.child({ component: 'runner-hub' }));
   const context: Context = {

@@ -1,16 +1,49 @@
 import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RunnerAuditRecordSchema, validator, type RunnerAuditRecord } from '@hangar/api';
+import {
+  HangarError,
+  RunnerAuditRecordSchema,
+  runnerAuditActions,
+  runnerAuditDetailMembers,
+  storableAuditFields,
+  validator,
+  type RunnerAuditRecord,
+} from '@hangar/api';
 
 const checkRecord = validator(RunnerAuditRecordSchema, 'queued audit record');
 
-export type AuditDraft = Omit<RunnerAuditRecord, 'localSeq' | 'time'> & { time?: string };
+export type AuditDraft = Omit<RunnerAuditRecord, 'localSeq' | 'time' | 'details'> & {
+  time?: string;
+  /** Scalars only; undefined members are dropped. */
+  details: Record<string, RunnerAuditRecord['details'][string] | undefined>;
+};
+
+/**
+ * A record the control plane can always store: every free-text field made storable by the rule
+ * the control plane checks (`storableAuditFields`: no NUL, control characters or lone
+ * surrogates, cut to the schema's lengths, at most as many details as leave room for the
+ * runner's id), then checked against the protocol's schema. Text often comes from a request
+ * (an environment id in a URL, a path in a query), so it is never trusted to be clean.
+ */
+function storableRecord(
+  record: Omit<RunnerAuditRecord, 'details'> & AuditDraft,
+): RunnerAuditRecord {
+  if (!(runnerAuditActions as readonly string[]).includes(record.action)) {
+    throw new HangarError(
+      'internal',
+      `a runner cannot record the action ${record.action}; it reports only ` +
+        runnerAuditActions.join(', '),
+    );
+  }
+  return checkRecord(storableAuditFields(record, { maxDetailMembers: runnerAuditDetailMembers }));
+}
 
 /**
  * Audit records the runner made, kept on disk until the control plane acknowledges them. Each has
  * a local sequence number that never repeats, so a batch resent after a lost acknowledgement is
- * stored once. Appends are serialized; an append that cannot be written rejects, and the caller
- * refuses the action (fail closed).
+ * stored once. Every record is made storable before it is queued (and again when an older
+ * queue is loaded), so none can stop the queue from draining. Appends are serialized; an append
+ * that cannot be written rejects, and the caller refuses the action (fail closed).
  */
 export class AuditQueue {
   private records: RunnerAuditRecord[] = [];
@@ -44,7 +77,7 @@ export class AuditQueue {
     // counted as written; either way it is dropped.
     for (const line of text.split('\n').slice(0, -1)) {
       if (!line) continue;
-      const record = checkRecord(JSON.parse(line));
+      const record = storableRecord(checkRecord(JSON.parse(line)));
       if (record.localSeq > this.ackedSeq) this.records.push(record);
       this.lastSeq = Math.max(this.lastSeq, record.localSeq);
     }
@@ -55,7 +88,7 @@ export class AuditQueue {
   /** Appends one record durably enough to survive a runner crash, then returns it. */
   append(draft: AuditDraft): Promise<RunnerAuditRecord> {
     const run = async () => {
-      const record: RunnerAuditRecord = checkRecord({
+      const record = storableRecord({
         ...draft,
         time: draft.time ?? new Date().toISOString(),
         localSeq: this.lastSeq + 1,

@@ -1,7 +1,9 @@
 import {
   AuditRecordSchema,
   HangarError,
+  auditLimits,
   genesisHash,
+  unstorableTextReason,
   validator,
   type AuditRecord,
   type UnhashedRecord,
@@ -28,9 +30,9 @@ export interface AuditEntry {
 /** An entry checked and normalized, ready for a sequence number and hashes. */
 export type PreparedEntry = Omit<UnhashedRecord, 'seq' | 'prevHash'>;
 
-const maxDetails = 32;
-const maxDetailKeyLength = 64;
-const maxDetailTextLength = 1000;
+const maxDetails = auditLimits.detailMembers;
+const maxDetailKeyLength = auditLimits.detailKeyLength;
+const maxDetailTextLength = auditLimits.detailText;
 const checkRecord = validator(AuditRecordSchema, 'audit record');
 const actionPattern = /^[a-z][a-z0-9]*(\.[a-z][a-z0-9_]*)+$/;
 const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
@@ -70,7 +72,7 @@ function normalizeDetails(details: unknown): AuditRecord['details'] {
   if (details === null || typeof details !== 'object' || Array.isArray(details)) {
     throw invalid('details', 'must be an object of scalar values');
   }
-  const out: AuditRecord['details'] = {};
+  const out: [string, DetailValue][] = [];
   const entries = Object.entries(details as Record<string, unknown>);
   if (entries.length > maxDetails) {
     throw invalid('details', `has ${entries.length} members; at most ${maxDetails} are kept`);
@@ -94,9 +96,9 @@ function normalizeDetails(details: unknown): AuditRecord['details'] {
           'finite numbers, booleans or null, never structured values, secrets or content',
       );
     }
-    out[key] = value;
+    out.push([key, value]);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /** Drops undefined members; anything not an object is left for the schema check to refuse. */
@@ -105,11 +107,10 @@ function withoutUndefined<T>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as T;
 }
 
-const loneSurrogate = /\p{Surrogate}/u;
-
 /**
  * Every string must survive storage unchanged, or the record's hash would no longer match: no
- * NUL (PostgreSQL's TEXT cannot hold it) and no lone UTF-16 surrogate (stored as U+FFFD).
+ * NUL (PostgreSQL's TEXT cannot hold it) and no lone UTF-16 surrogate (stored as U+FFFD). The
+ * rule is `unstorableTextReason` from `@hangar/api`, which the runner's queue also meets.
  */
 function checkStorableText(prepared: PreparedEntry): void {
   const strings: [string, string][] = [
@@ -126,8 +127,8 @@ function checkStorableText(prepared: PreparedEntry): void {
     if (typeof value === 'string') strings.push([`details.${key}`, value]);
   }
   for (const [field, text] of strings) {
-    if (text.includes('\u0000')) throw invalid(field, 'contains a NUL character');
-    if (loneSurrogate.test(text)) throw invalid(field, 'is not well-formed Unicode');
+    const reason = unstorableTextReason(text);
+    if (reason) throw invalid(field, reason);
   }
 }
 

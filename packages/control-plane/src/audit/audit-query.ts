@@ -33,10 +33,10 @@ export function decodeCursor(cursor: string): number {
   return seq;
 }
 
-function timeBound(field: 'since' | 'until', value: string): number {
+function timeBound(field: 'since' | 'until', value: string): { iso: string; ms: number } {
   const parsed = parseRfc3339(value);
   if (!parsed) throw invalid(field, 'must be an RFC 3339 time such as 2024-05-01T12:00:00Z');
-  return parsed.ms;
+  return parsed;
 }
 
 function pageSize(limit: number | undefined): number {
@@ -62,6 +62,19 @@ function actionCondition(action: string): { sql: string; params: SqlValue[] } {
   return { sql: 'action = ?', params: [action] };
 }
 
+/**
+ * Matches records whose actor or target has `id`, on the hashed JSON column rather than on its
+ * unhashed `_id` copy, so that editing the copy cannot hide a record. Canonical JSON sorts keys,
+ * so both objects begin `{"id":<id>,"kind":`; lengths count code points, as SQL's substr does.
+ */
+// Known gap: this prefix match cannot use the (org_id, actor_id, seq) and (org_id, target_id, seq)
+// indexes, so a filtered listing scans the organization's records in sequence order; an
+// expression index on the JSON prefix, added by a migration, would restore indexed lookups.
+function idCondition(column: 'actor' | 'target', id: string): { sql: string; params: SqlValue[] } {
+  const prefix = `{"id":${JSON.stringify(id)},"kind":`;
+  return { sql: `substr(${column}, 1, ?) = ?`, params: [[...prefix].length, prefix] };
+}
+
 export interface AuditSelect {
   sql: string;
   params: SqlValue[];
@@ -72,7 +85,8 @@ export interface AuditSelect {
 /**
  * The SELECT for one page of an organization's records, oldest first (ascending sequence
  * number), so that a cursor is simply the last sequence number seen and paging never skips or
- * repeats a record while new ones are appended. `since` is inclusive, `until` exclusive.
+ * repeats a record while new ones are appended. `since` is inclusive, `until` exclusive. Every
+ * filter reads a column the record's hash covers (`actor`, `target`, `time`, `action`).
  */
 export function selectAuditPage(orgId: string, query: AuditQuery): AuditSelect {
   const conditions = ['org_id = ?'];
@@ -83,19 +97,26 @@ export function selectAuditPage(orgId: string, query: AuditQuery): AuditSelect {
   };
 
   if (query.cursor !== undefined) add('seq > ?', decodeCursor(query.cursor));
-  if (query.actor !== undefined) add('actor_id = ?', query.actor);
+  if (query.actor !== undefined) {
+    const condition = idCondition('actor', query.actor);
+    add(condition.sql, ...condition.params);
+  }
   if (query.action !== undefined) {
     const condition = actionCondition(query.action);
     add(condition.sql, ...condition.params);
   }
-  if (query.target !== undefined) add('target_id = ?', query.target);
+  if (query.target !== undefined) {
+    const condition = idCondition('target', query.target);
+    add(condition.sql, ...condition.params);
+  }
   const since = query.since === undefined ? undefined : timeBound('since', query.since);
   const until = query.until === undefined ? undefined : timeBound('until', query.until);
-  if (since !== undefined && until !== undefined && since >= until) {
+  if (since !== undefined && until !== undefined && since.ms >= until.ms) {
     throw invalid('until', 'must be later than since');
   }
-  if (since !== undefined) add('time_ms >= ?', since);
-  if (until !== undefined) add('time_ms < ?', until);
+  // Stored times are all `toISOString()` text of one width, so text order is time order.
+  if (since !== undefined) add('time >= ?', since.iso);
+  if (until !== undefined) add('time < ?', until.iso);
 
   const limit = pageSize(query.limit);
   const sql =

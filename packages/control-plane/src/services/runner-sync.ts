@@ -1,4 +1,9 @@
 import type { EnvironmentStatus, RunnerAuditRecord, RunnerClass } from '@hangar/api';
+import {
+  ownEnvironments,
+  runnerAuditEntry,
+  type RunnerRecordCheck,
+} from '../audit/runner-records.js';
 import type { Context } from '../context.js';
 import { toDesired, type EnvironmentRow } from './environment-rows.js';
 import type { RunnerRow } from './runners.js';
@@ -75,8 +80,10 @@ export async function applyStatus(
 
 /**
  * Chains a batch of the runner's queued audit records. Records at or below the runner's
- * acknowledged sequence were stored before and are skipped, so a resent batch lands once.
- * Returns the new acknowledged sequence.
+ * acknowledged sequence were stored before and are skipped, so a resent batch lands once. A
+ * record this runner may not report as it is, or that cannot be stored, is chained as a
+ * placeholder that names the problem (see `runnerAuditEntry`) and acknowledged like any other,
+ * so one bad record never holds back the runner's queue. Returns the new acknowledged sequence.
  */
 export async function ingestRunnerAudit(
   context: Context,
@@ -84,24 +91,29 @@ export async function ingestRunnerAudit(
   records: readonly RunnerAuditRecord[],
 ): Promise<number> {
   return context.db.transaction(async (tx) => {
-    const rows = await tx.query<{ audit_acked_seq: number }>(
-      `SELECT audit_acked_seq FROM runners WHERE id = ? ${context.db.forUpdate}`,
+    const rows = await tx.query<{ audit_acked_seq: number; created_at: number }>(
+      `SELECT audit_acked_seq, created_at FROM runners WHERE id = ? ${context.db.forUpdate}`,
       [runner.id],
     );
     let acked = rows[0]?.audit_acked_seq ?? 0;
-    for (const record of [...records].sort((a, b) => a.localSeq - b.localSeq)) {
+    const fresh = records
+      .filter((record) => record.localSeq > acked)
+      .sort((a, b) => a.localSeq - b.localSeq);
+    const check: RunnerRecordCheck = {
+      runner: { ...runner, createdAtMs: rows[0]?.created_at ?? 0 },
+      ownEnvironments: await ownEnvironments(tx, runner, fresh),
+      nowMs: Date.now(),
+    };
+    for (const record of fresh) {
       if (record.localSeq <= acked) continue;
-      await context.audit.append(tx, {
-        orgId: runner.orgId,
-        actor: record.actor,
-        action: record.action,
-        target: record.target,
-        outcome: record.outcome,
-        requestId: record.requestId,
-        sourceAddress: record.sourceAddress,
-        details: { ...record.details, runnerId: runner.id },
-        time: record.time,
-      });
+      const { entry, problem } = runnerAuditEntry(record, check);
+      if (problem) {
+        context.logger.warn(
+          { runnerId: runner.id, localSeq: record.localSeq, problem },
+          'runner audit record chained as a placeholder',
+        );
+      }
+      await context.audit.append(tx, entry);
       acked = record.localSeq;
     }
     await tx.execute('UPDATE runners SET audit_acked_seq = ? WHERE id = ?', [acked, runner.id]);
