@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
+import { ENVD_SECRET_BYTES } from './auth.js';
 
 /** What the runner tells envd at start, as a JSON file mounted read-only into the sandbox. */
 export interface EnvdConfig {
   socketPath: string;
+  /** The environment this envd serves; every challenge proof names it (see `auth.ts`). */
+  environmentId: string;
+  /** The per-boot secret shared with the runner alone, as hex (see `auth.ts`). */
+  authSecret: string;
   /** Default cwd of commands and base of relative file paths. */
   workspaceFolder: string;
   /** The only directories file operations may touch (the workspace folder, home, /tmp). */
@@ -27,6 +32,21 @@ function absolutePath(value: unknown, field: string): string {
     fail(`${field} must be an absolute path`);
   }
   return posix.normalize(value);
+}
+
+function environmentId(value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,200}$/.test(value)) {
+    fail('environmentId must be 1 to 200 letters, digits, "_" or "-"');
+  }
+  return value;
+}
+
+function secretHex(value: unknown): string {
+  const length = ENVD_SECRET_BYTES * 2;
+  if (typeof value !== 'string' || !new RegExp(`^[0-9a-f]{${length}}$`).test(value)) {
+    fail(`authSecret must be ${length} lowercase hex digits`);
+  }
+  return value;
 }
 
 function stringMap(value: unknown, field: string): Record<string, string> {
@@ -55,6 +75,8 @@ export function parseConfig(value: unknown): EnvdConfig {
   if (!Array.isArray(raw.roots) || raw.roots.length === 0) fail('roots must be a non-empty list');
   return {
     socketPath: absolutePath(raw.socketPath, 'socketPath'),
+    environmentId: environmentId(raw.environmentId),
+    authSecret: secretHex(raw.authSecret),
     workspaceFolder: absolutePath(raw.workspaceFolder, 'workspaceFolder'),
     roots: raw.roots.map((root: unknown, index) => absolutePath(root, `roots[${index}]`)),
     env: stringMap(raw.env ?? {}, 'env'),

@@ -3,10 +3,15 @@
  *
  * A frame is a 5-byte header (payload length as u32 big-endian, then a u8 type) followed by the
  * payload: raw bytes for output, input and file data, UTF-8 JSON for requests and results. One
- * connection carries one request: the client's first frame names it, and the connection ends
- * after envd's last frame for it. This file imports nothing, so both sides can load it cheaply.
+ * connection carries one request, and the connection ends after envd's last frame for it. This
+ * file imports nothing, so both sides can load it cheaply.
  *
- * Exchanges (client → envd, then envd → client):
+ * Every connection opens with `challenge` (a fresh nonce of {@link CHALLENGE_NONCE_BYTES}) →
+ * `proof` (HMAC-SHA256 of the nonce and the environment id under the per-boot secret that only
+ * this environment's envd holds; see `auth.ts`). The client sends its request only once the proof
+ * checks out, so a socket that is not its environment's envd never receives one.
+ *
+ * Exchanges after that (client → envd, then envd → client):
  * - `ping` → `pong` {@link PongBody}
  * - `exec` {@link ExecRequest}, then `stdin`* `stdinEnd` when `stdin` is true, `cancel` at any
  *   time → `stdout`* `stderr`* interleaved, then `exit` {@link ExitBody} or `error`
@@ -16,7 +21,7 @@
  * Any exchange may end with `error` {@link ErrorFrameBody} instead.
  */
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export const FRAME_HEADER_BYTES = 5;
 
@@ -25,6 +30,9 @@ export const MAX_FRAME_PAYLOAD_BYTES = 1024 * 1024;
 
 /** Output, input and file data are sent in chunks of at most this size. */
 export const DATA_CHUNK_BYTES = 64 * 1024;
+
+/** Size of the nonce a `challenge` frame carries. */
+export const CHALLENGE_NONCE_BYTES = 32;
 
 export const FrameType = {
   ping: 0x01,
@@ -37,12 +45,14 @@ export const FrameType = {
   listDir: 0x08,
   data: 0x09,
   dataEnd: 0x0a,
+  challenge: 0x0b,
   pong: 0x81,
   stdout: 0x82,
   stderr: 0x83,
   exit: 0x84,
   error: 0x85,
   result: 0x86,
+  proof: 0x87,
 } as const;
 
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { challengeProof } from './auth.js';
+import { parseConfig } from './config.js';
 import {
+  CHALLENGE_NONCE_BYTES,
   decodeJson,
   encodeFrame,
   encodeJsonFrame,
@@ -17,12 +21,16 @@ import { startEnvdServer, type EnvdServer } from './server.js';
 
 let base: string;
 let server: EnvdServer;
+const environmentId = 'env_server_test';
+const secret = randomBytes(32);
 
 before(async () => {
   base = realpathSync(mkdtempSync(join(tmpdir(), 'hangar-envd-server-')));
   mkdirSync(join(base, 'workspace'));
   server = await startEnvdServer({
     socketPath: join(base, 'envd.sock'),
+    environmentId,
+    authSecret: secret.toString('hex'),
     workspaceFolder: join(base, 'workspace'),
     roots: [join(base, 'workspace')],
     env: { PATH: '/usr/bin:/bin' },
@@ -37,7 +45,7 @@ after(async () => {
 });
 
 /** Sends raw bytes on a fresh connection and collects every frame until envd ends it. */
-function exchange(bytes: Buffer[]): Promise<Frame[]> {
+function rawExchange(bytes: Buffer[]): Promise<Frame[]> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(server.socketPath);
     const decoder = new FrameDecoder();
@@ -50,6 +58,15 @@ function exchange(bytes: Buffer[]): Promise<Frame[]> {
     socket.on('error', reject);
     for (const part of bytes) socket.write(part);
   });
+}
+
+/** Opens with a challenge, checks envd's proof, then sends `bytes`; returns the frames after. */
+async function exchange(bytes: Buffer[]): Promise<Frame[]> {
+  const nonce = randomBytes(CHALLENGE_NONCE_BYTES);
+  const [proof, ...rest] = await rawExchange([encodeFrame(FrameType.challenge, nonce), ...bytes]);
+  assert.equal(proof?.type, FrameType.proof);
+  assert.deepEqual(proof.payload, challengeProof(secret, nonce, environmentId));
+  return rest;
 }
 
 function errorOf(frames: Frame[]): { code: string; message: string } {
@@ -66,13 +83,61 @@ test('ping answers with the protocol version; the socket is private', async () =
   assert.equal(statSync(server.socketPath).mode & 0o777, 0o600);
 });
 
+test("the proof binds the nonce and the environment id to this boot's secret", async () => {
+  const nonce = randomBytes(CHALLENGE_NONCE_BYTES);
+  const ping = encodeFrame(FrameType.ping);
+  const [proof, pong] = await rawExchange([encodeFrame(FrameType.challenge, nonce), ping]);
+  assert.equal(proof?.type, FrameType.proof);
+  assert.equal(pong?.type, FrameType.pong);
+  assert.deepEqual(proof.payload, challengeProof(secret, nonce, environmentId));
+  assert.notDeepEqual(proof.payload, challengeProof(secret, nonce, 'env_other'));
+  assert.notDeepEqual(proof.payload, challengeProof(randomBytes(32), nonce, environmentId));
+  const [again] = await rawExchange([encodeFrame(FrameType.challenge, nonce), ping]);
+  assert.deepEqual(again?.payload, proof.payload, 'the proof depends on the nonce alone');
+});
+
+test('a connection that does not open with a challenge is refused, requests included', async () => {
+  const openers = [
+    encodeFrame(FrameType.ping),
+    encodeJsonFrame(FrameType.exec, { command: ['true'] }),
+    encodeFrame(FrameType.challenge, randomBytes(CHALLENGE_NONCE_BYTES - 1)),
+    encodeFrame(FrameType.challenge, Buffer.alloc(0)),
+  ];
+  for (const opener of openers) {
+    const frames = await rawExchange([opener, encodeFrame(FrameType.ping)]);
+    assert.equal(frames.length, 1, 'nothing but the error comes back');
+    const error = errorOf(frames);
+    assert.equal(error.code, 'invalid_request');
+    assert.match(error.message, /challenge/);
+  }
+});
+
 test('a connection that does not open with a request is refused', async () => {
   const error = errorOf(await exchange([encodeFrame(FrameType.data, Buffer.from('x'))]));
   assert.equal(error.code, 'invalid_request');
 });
 
+test('the configuration needs the environment id and a well-formed secret', () => {
+  const good = {
+    socketPath: '/run/envd.sock',
+    environmentId,
+    authSecret: secret.toString('hex'),
+    workspaceFolder: '/w',
+    roots: ['/w'],
+  };
+  assert.equal(parseConfig(good).environmentId, environmentId);
+  const bad: Array<[Record<string, unknown>, RegExp]> = [
+    [{ ...good, authSecret: undefined }, /authSecret/],
+    [{ ...good, authSecret: 'ab'.repeat(16) }, /authSecret must be 64/],
+    [{ ...good, authSecret: 'XY'.repeat(32) }, /authSecret/],
+    [{ ...good, environmentId: '' }, /environmentId/],
+    [{ ...good, environmentId: '../x' }, /environmentId/],
+  ];
+  for (const [raw, message] of bad) assert.throws(() => parseConfig(raw), message);
+});
+
 test('bytes that are not frames end the connection with a protocol error', async () => {
-  const error = errorOf(await exchange([Buffer.from([0, 0, 0, 1, 0x7f, 0])]));
+  const error = errorOf(await rawExchange([Buffer.from([0, 0, 0, 1, 0x7f, 0])]));
   assert.equal(error.code, 'invalid_request');
   assert.match(error.message, /protocol error/);
   const json = errorOf(await exchange([encodeFrame(FrameType.exec, Buffer.from('{not json'))]));

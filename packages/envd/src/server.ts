@@ -1,12 +1,20 @@
 import { chmodSync, realpathSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { challengeProof } from './auth.js';
 import type { EnvdConfig } from './config.js';
 import { Connection } from './connection.js';
 import { EnvdError, isErrno } from './errors.js';
 import { ExecSession, parseExecRequest } from './exec.js';
 import { handleListDir, handleReadFile, WriteSession } from './file-handlers.js';
 import type { PathRules } from './paths.js';
-import { decodeJson, FrameType, PROTOCOL_VERSION, type Frame, type PongBody } from './protocol.js';
+import {
+  CHALLENGE_NONCE_BYTES,
+  decodeJson,
+  FrameType,
+  PROTOCOL_VERSION,
+  type Frame,
+  type PongBody,
+} from './protocol.js';
 
 export interface EnvdServer {
   readonly socketPath: string;
@@ -30,12 +38,13 @@ export async function startEnvdServer(config: EnvdConfig): Promise<EnvdServer> {
     workspaceFolder: config.workspaceFolder,
     roots: realRoots(config.roots),
   };
+  const secret = Buffer.from(config.authSecret, 'hex');
   const sessions = new Set<ExecSession>();
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    serveConnection(new Connection(socket), { config, rules, sessions });
+    serveConnection(new Connection(socket), { config, rules, sessions, secret });
   });
   try {
     unlinkSync(config.socketPath);
@@ -75,21 +84,43 @@ interface ServeContext {
   config: EnvdConfig;
   rules: PathRules;
   sessions: Set<ExecSession>;
+  secret: Buffer;
 }
 
 /**
- * The connection's first frame names its one request; a request that takes more frames (exec,
- * writeFile) installs its own handler, and frames after any other request are ignored.
+ * The connection opens with the client's challenge, which envd answers with its proof; the next
+ * frame names the one request. A request that takes more frames (exec, writeFile) installs its
+ * own handler, and frames after any other request are ignored.
  */
 function serveConnection(conn: Connection, context: ServeContext): void {
-  conn.onFrame((frame) => {
-    conn.onFrame(() => undefined);
-    try {
-      dispatch(conn, frame, context)?.catch((error: unknown) => conn.fail(error));
-    } catch (error: unknown) {
-      conn.fail(error);
-    }
+  conn.onFrame((challenge) => {
+    answerChallenge(conn, challenge, context);
+    conn.onFrame((frame) => {
+      conn.onFrame(() => undefined);
+      try {
+        dispatch(conn, frame, context)?.catch((error: unknown) => conn.fail(error));
+      } catch (error: unknown) {
+        conn.fail(error);
+      }
+    });
   });
+}
+
+function answerChallenge(conn: Connection, frame: Frame, context: ServeContext): void {
+  if (frame.type !== FrameType.challenge) {
+    throw new EnvdError(
+      'invalid_request',
+      `a connection must open with a challenge, not frame 0x${frame.type.toString(16)}`,
+    );
+  }
+  if (frame.payload.length !== CHALLENGE_NONCE_BYTES) {
+    throw new EnvdError(
+      'invalid_request',
+      `a challenge carries a ${CHALLENGE_NONCE_BYTES}-byte nonce, not ${frame.payload.length}`,
+    );
+  }
+  const proof = challengeProof(context.secret, frame.payload, context.config.environmentId);
+  conn.send(FrameType.proof, proof);
 }
 
 function dispatch(conn: Connection, frame: Frame, context: ServeContext): Promise<void> | void {

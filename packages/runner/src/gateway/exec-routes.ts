@@ -14,6 +14,7 @@ import { claimsOf } from './access.js';
 import type { GatewayDeps } from './deps.js';
 import { runExec } from './exec-service.js';
 import { StdinPipe } from './stdin-pipe.js';
+import { defaultStreamLimits, StreamOutput, type StreamLimits } from './stream-output.js';
 
 const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
 const maxBufferedOutputBytes = 256 * 1024 * 1024;
@@ -33,7 +34,12 @@ const checkStreamStart = validator(StreamStart, 'exec stream start');
 /** Frame tags of the exec stream: the first byte of every binary frame. */
 export const streamTag = { stdin: 0, stdout: 1, stderr: 2 } as const;
 
-export function execRoutes(deps: GatewayDeps) {
+/**
+ * `POST .../exec` collects the output (at most 256 MiB) and answers once the command ended;
+ * `GET .../exec/stream` streams it over a WebSocket with backpressure both ways (see
+ * {@link StreamOutput} and {@link StdinPipe}), within `limits`.
+ */
+export function execRoutes(deps: GatewayDeps, limits: StreamLimits = defaultStreamLimits) {
   return async (untyped: FastifyInstance) => {
     const app = untyped.withTypeProvider<TypeBoxTypeProvider>();
     app.post(
@@ -92,11 +98,23 @@ export function execRoutes(deps: GatewayDeps) {
         const { id } = request.params;
         const claims = claimsOf(request);
         let started = false;
-        const stdin = new StdinPipe();
+        // Known gap: while the command's input is full the client is not read at all, so a
+        // client that hangs up then is noticed only once the command reads or ends.
+        const stdin = new StdinPipe({
+          highWaterBytes: limits.stdinHighWaterBytes,
+          onPressure: (full) => (full ? socket.pause() : socket.resume()),
+        });
         const abort = new AbortController();
+        const output = new StreamOutput(socket, limits, (reason) => {
+          deps.logger.warn(
+            { environmentId: id, requestId: request.id, reason },
+            'exec stream client fell too far behind; cut off and its command killed',
+          );
+          abort.abort();
+        });
         socket.on('close', () => {
           abort.abort();
-          stdin.end();
+          stdin.close();
         });
         socket.on('message', (data, isBinary) => {
           const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]);
@@ -108,10 +126,6 @@ export function execRoutes(deps: GatewayDeps) {
           if (isBinary && bytes[0] === streamTag.stdin) stdin.push(bytes.subarray(1));
           else if (!isBinary && bytes.toString('utf8').includes('"stdin-end"')) stdin.end();
         });
-        const send = (tag: number) => (chunk: Buffer) => {
-          if (socket.readyState === socket.OPEN)
-            socket.send(Buffer.concat([Buffer.from([tag]), chunk]));
-        };
         const start = async (text: string) => {
           try {
             const begin = checkStreamStart(JSON.parse(text));
@@ -124,13 +138,19 @@ export function execRoutes(deps: GatewayDeps) {
               stdin,
               requestId: request.id,
               sourceAddress: request.ip,
-              onStdout: send(streamTag.stdout),
-              onStderr: send(streamTag.stderr),
+              // runExec hands these to the envd client unchanged, which waits on the promise
+              // they may return (`ExecOptions.onStdout`); its own type still says `void`.
+              onStdout: (chunk) => output.send(streamTag.stdout, chunk),
+              onStderr: (chunk) => output.send(streamTag.stderr, chunk),
               signal: abort.signal,
             });
-            socket.send(JSON.stringify({ type: 'exit', ...outcome }));
-            socket.close(1000);
+            stdin.close();
+            if (socket.readyState === socket.OPEN) {
+              socket.send(JSON.stringify({ type: 'exit', ...outcome }));
+              socket.close(1000);
+            }
           } catch (error) {
+            stdin.close();
             const hangar = error instanceof HangarError ? error : undefined;
             const code: ErrorCode = hangar?.code ?? 'internal';
             const message = hangar?.message ?? 'the command could not run';

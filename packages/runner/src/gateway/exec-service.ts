@@ -15,8 +15,8 @@ export interface ExecCall {
   stdin?: Buffer | AsyncIterable<Buffer>;
   requestId: string;
   sourceAddress: string;
-  onStdout: (chunk: Buffer) => void;
-  onStderr: (chunk: Buffer) => void;
+  onStdout: (chunk: Buffer) => void | Promise<void>;
+  onStderr: (chunk: Buffer) => void | Promise<void>;
   signal?: AbortSignal;
 }
 

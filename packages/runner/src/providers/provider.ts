@@ -23,8 +23,12 @@ export interface ExecOptions {
   stdin?: Buffer | AsyncIterable<Buffer>;
   /** Kills the whole process group when reached; what was printed so far is kept. */
   timeoutMs?: number;
-  onStdout?: (chunk: Buffer) => void;
-  onStderr?: (chunk: Buffer) => void;
+  /**
+   * Output as it arrives. While a promise one of them returned is pending, no more output is
+   * read, so the command blocks once the buffers between are full (backpressure).
+   */
+  onStdout?: (chunk: Buffer) => void | Promise<void>;
+  onStderr?: (chunk: Buffer) => void | Promise<void>;
   signal?: AbortSignal;
 }
 

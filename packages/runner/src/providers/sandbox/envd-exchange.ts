@@ -1,6 +1,4 @@
-import { closeSync, constants, openSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { basename, dirname } from 'node:path';
 import {
   encodeChunked,
   encodeFrame,
@@ -9,29 +7,42 @@ import {
   type Frame,
 } from '@hangar/envd/protocol.js';
 
-/** Frames of one request on one connection. */
+/** Handles one frame; a returned promise holds back every later frame until it settles. */
+export type FrameHandler = (frame: Frame) => void | Promise<void>;
+
+/**
+ * Frames of one request on one connection. While a frame handler's promise is pending the
+ * socket is not read, so envd, whose writes then block, stops reading the command's output: a
+ * slow consumer slows the command instead of piling its output up in the runner.
+ */
 export class Exchange {
   private readonly decoder = new FrameDecoder();
-  private frameHandler: (frame: Frame) => void = () => undefined;
+  private frameHandler: FrameHandler = () => undefined;
   private readonly closeHandlers: Array<(error: Error | undefined) => void> = [];
+  private readonly pending: Frame[] = [];
+  private waiting = false;
+  /** envd hung up; frames already received are still handed over before the close. */
+  private hungUp = false;
   closed = false;
 
   constructor(private readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => {
       try {
-        for (const frame of this.decoder.push(chunk)) {
-          if (this.closed) return;
-          this.frameHandler(frame);
-        }
+        for (const frame of this.decoder.push(chunk)) this.pending.push(frame);
       } catch (error: unknown) {
-        this.close(error instanceof Error ? error : new Error(String(error)));
+        this.close(asError(error));
+        return;
       }
+      this.deliver();
     });
     socket.on('error', (error) => this.close(error));
-    socket.on('close', () => this.close(undefined));
+    socket.on('close', () => {
+      this.hungUp = true;
+      this.deliver();
+    });
   }
 
-  onFrame(handler: (frame: Frame) => void): void {
+  onFrame(handler: FrameHandler): void {
     this.frameHandler = handler;
   }
 
@@ -66,39 +77,55 @@ export class Exchange {
   close(error?: Error): void {
     if (this.closed) return;
     this.closed = true;
+    this.pending.length = 0;
     this.socket.destroy();
     for (const handler of this.closeHandlers.splice(0)) handler(error);
   }
+
+  /** Hands queued frames over in order, pausing the socket while a handler is busy. */
+  private deliver(): void {
+    while (!this.waiting && !this.closed) {
+      const frame = this.pending.shift();
+      if (frame === undefined) {
+        if (this.hungUp) this.close(undefined);
+        return;
+      }
+      let result: void | Promise<void>;
+      try {
+        result = this.frameHandler(frame);
+      } catch (error: unknown) {
+        this.close(asError(error));
+        return;
+      }
+      if (isPromiseLike(result)) this.waitFor(result);
+    }
+  }
+
+  private waitFor(result: PromiseLike<void>): void {
+    this.waiting = true;
+    this.socket.pause();
+    result.then(
+      () => {
+        this.waiting = false;
+        if (this.closed) return;
+        this.deliver();
+        if (!this.waiting && !this.closed) this.socket.resume();
+      },
+      (error: unknown) => this.close(asError(error)),
+    );
+  }
 }
 
-/** Longest path a unix socket address holds on Linux (108 bytes with the terminating NUL). */
-const MAX_SOCKET_PATH_BYTES = 107;
-
-/**
- * A path to connect to: the socket's own, or, when that is too long for a socket address,
- * the same socket reached through an open descriptor of its directory.
- */
-export function connectablePath(socketPath: string): { path: string; release: () => void } {
-  if (Buffer.byteLength(socketPath) <= MAX_SOCKET_PATH_BYTES) {
-    return { path: socketPath, release: () => undefined };
-  }
-  let fd: number;
-  try {
-    fd = openSync(dirname(socketPath), constants.O_RDONLY | constants.O_DIRECTORY);
-  } catch {
-    return { path: socketPath, release: () => undefined };
-  }
-  let open = true;
-  const release = (): void => {
-    if (open) closeSync(fd);
-    open = false;
-  };
-  return { path: `/proc/self/fd/${fd}/${basename(socketPath)}`, release };
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
-export function errnoOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
+export function isPromiseLike(value: unknown): value is PromiseLike<void> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /** Sends a command's input, waiting whenever the socket is full. */

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -9,6 +8,7 @@ import { HangarError } from '@hangar/api';
 import { startEnvdServer, type EnvdServer } from '@hangar/envd/server.js';
 import type { EnvdClient } from '../provider.js';
 import { createEnvdClient } from './envd-socket-client.js';
+import { startFakeEnvd } from './fake-envd.js';
 import { procStat, waitFor } from './processes.js';
 import { run } from './test-support.js';
 
@@ -18,6 +18,7 @@ let root: string;
 let workspace: string;
 let server: EnvdServer;
 let client: EnvdClient;
+const auth = { environmentId: 'env_client_test', secret: randomBytes(32) };
 
 const node = process.execPath;
 const nodeEval = (code: string): string[] => [node, '-e', code];
@@ -30,13 +31,15 @@ before(async () => {
   mkdirSync(join(root, 'tmp'));
   server = await startEnvdServer({
     socketPath: join(root, 'envd.sock'),
+    environmentId: auth.environmentId,
+    authSecret: auth.secret.toString('hex'),
     workspaceFolder: workspace,
     roots: [workspace, join(root, 'home'), join(root, 'tmp')],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', BASE: 'from-config', KEEP: 'config' },
     killGraceMs: 200,
     outputQuietMs: 200,
   });
-  client = createEnvdClient({ socketPath: server.socketPath });
+  client = createEnvdClient({ socketPath: server.socketPath, auth });
 });
 
 after(async () => {
@@ -188,13 +191,13 @@ test('files: write, read and list round-trip; errors carry their codes', async (
 });
 
 test('a client for a socket nobody listens on says the environment is not running', async () => {
-  const lonely = createEnvdClient({ socketPath: join(root, 'nobody.sock') });
+  const lonely = createEnvdClient({ socketPath: join(root, 'nobody.sock'), auth });
   await assert.rejects(lonely.ping(), { code: 'environment_not_running' });
   await assert.rejects(lonely.exec({ command: ['true'] }), { code: 'environment_not_running' });
 });
 
 test('close ends what is in flight and refuses new calls', async () => {
-  const own = createEnvdClient({ socketPath: server.socketPath });
+  const own = createEnvdClient({ socketPath: server.socketPath, auth });
   const pending = own.exec({ command: ['sleep', '100'] });
   await new Promise((resolve) => setTimeout(resolve, 50));
   own.close();
@@ -203,14 +206,22 @@ test('close ends what is in flight and refuses new calls', async () => {
 });
 
 test('an envd that never answers or speaks nonsense cannot hang the client', async () => {
-  const silent = createServer((socket) => socket.on('data', () => undefined));
-  const babbling = createServer((socket) => socket.end(Buffer.from([0, 0, 0, 0, 0x7f])));
-  const silentPath = join(root, 'silent.sock');
-  const babblingPath = join(root, 'babbling.sock');
-  await new Promise<void>((resolve) => silent.listen(silentPath, resolve));
-  await new Promise<void>((resolve) => babbling.listen(babblingPath, resolve));
+  const silent = await startFakeEnvd({
+    path: join(root, 'silent.sock'),
+    answer: { kind: 'proof', auth },
+  });
+  const babbling = await startFakeEnvd({
+    path: join(root, 'babbling.sock'),
+    answer: { kind: 'proof', auth },
+    onRequest: (socket) => socket.end(Buffer.from([0, 0, 0, 0, 0x7f])),
+  });
   try {
-    const mute = createEnvdClient({ socketPath: silentPath, timeoutMs: 100, graceMs: 100 });
+    const mute = createEnvdClient({
+      socketPath: join(root, 'silent.sock'),
+      auth,
+      timeoutMs: 100,
+      graceMs: 100,
+    });
     await assert.rejects(mute.ping(), { code: 'environment_not_running' });
     await assert.rejects(mute.exec({ command: ['true'], timeoutMs: 50 }), {
       code: 'internal',
@@ -221,11 +232,58 @@ test('an envd that never answers or speaks nonsense cannot hang the client', asy
     controller.abort();
     await assert.rejects(cancelled, { code: 'internal' });
     mute.close();
-    const nonsense = createEnvdClient({ socketPath: babblingPath });
+    const nonsense = createEnvdClient({ socketPath: join(root, 'babbling.sock'), auth });
     await assert.rejects(nonsense.ping(), { code: 'internal', message: /protocol error/ });
     nonsense.close();
   } finally {
-    silent.close();
-    babbling.close();
+    await silent.close();
+    await babbling.close();
   }
 });
+
+test('a consumer that returns a promise holds the command back until it settles', async () => {
+  const totalBytes = 32 * 1024 * 1024;
+  const countFile = join(root, 'tmp', 'written');
+  const script =
+    'const fs = require("fs"); const chunk = Buffer.alloc(65536); let n = 0;' +
+    `while (n < ${totalBytes}) { fs.writeSync(1, chunk); n += chunk.length;` +
+    ` fs.writeFileSync(${JSON.stringify(countFile)}, String(n)); }`;
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let receivedBytes = 0;
+  let callsWhileHeld = 0;
+  let holding = true;
+  const pending = client.exec({
+    command: nodeEval(script),
+    onStdout: (chunk) => {
+      receivedBytes += chunk.length;
+      if (!holding) return undefined;
+      callsWhileHeld += 1;
+      return held;
+    },
+  });
+  const written = await settledCount(countFile);
+  assert.ok(written < totalBytes / 2, `the command stopped after ${written} bytes`);
+  assert.equal(callsWhileHeld, 1, 'nothing more reached the consumer while it was busy');
+  holding = false;
+  release();
+  const outcome = await pending;
+  assert.equal(outcome.exitCode, 0);
+  assert.equal(receivedBytes, totalBytes);
+});
+
+/** The number a command keeps writing to `path`, once it stopped changing (else the highest). */
+async function settledCount(path: string): Promise<number> {
+  let last = 0;
+  let highest = 0;
+  for (let round = 0; round < 100; round += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+    if (text === '') continue;
+    const now = Number(text);
+    highest = Math.max(highest, now);
+    if (now === last) return now;
+    last = now;
+  }
+  return highest;
+}

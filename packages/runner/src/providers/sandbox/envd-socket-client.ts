@@ -1,4 +1,3 @@
-import { createConnection } from 'node:net';
 import { HangarError, isErrorCode, type FileEntry } from '@hangar/api';
 import {
   decodeJson,
@@ -12,11 +11,16 @@ import {
   type Frame,
 } from '@hangar/envd/protocol.js';
 import type { EnvdClient, ExecOptions, ExecOutcome } from '../provider.js';
-import { connectablePath, errnoOf, Exchange, pumpStdin } from './envd-exchange.js';
+import { connectEnvd, type EnvdAuth } from './envd-connect.js';
+import { type Exchange, type FrameHandler, isPromiseLike, pumpStdin } from './envd-exchange.js';
+
+export type { EnvdAuth } from './envd-connect.js';
 
 export interface EnvdClientOptions {
   /** envd's unix socket, as seen from the runner. */
   socketPath: string;
+  /** What envd must prove on every connection before a request is sent to it. */
+  auth: EnvdAuth;
   /** How long connecting and a ping may take; 5000 when absent. */
   timeoutMs?: number;
   /** How long past a command's timeout, or a cancel, to wait for envd; 10000 when absent. */
@@ -41,6 +45,7 @@ interface Settle<T> {
 
 class SocketEnvdClient implements EnvdClient {
   private readonly socketPath: string;
+  private readonly auth: EnvdAuth;
   private readonly timeoutMs: number;
   private readonly graceMs: number;
   private readonly open = new Set<Exchange>();
@@ -48,6 +53,7 @@ class SocketEnvdClient implements EnvdClient {
 
   constructor(options: EnvdClientOptions) {
     this.socketPath = options.socketPath;
+    this.auth = options.auth;
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.graceMs = options.graceMs ?? 10_000;
   }
@@ -59,7 +65,7 @@ class SocketEnvdClient implements EnvdClient {
         settle.reject(
           new HangarError(
             'environment_not_running',
-            `envd at ${this.socketPath} accepted but did not answer a ping within ` +
+            `envd of environment ${this.auth.environmentId} did not answer a ping within ` +
               `${this.timeoutMs} ms; restart the environment`,
           ),
         );
@@ -81,8 +87,10 @@ class SocketEnvdClient implements EnvdClient {
     });
   }
 
-  // Known gap: `onStdout`/`onStderr` return nothing, so a slow consumer cannot slow envd down;
-  // output it cannot pass on piles up in the caller. envd waits whenever this socket is full.
+  /**
+   * While a promise that `onStdout` or `onStderr` returned is pending, envd is not read, so the
+   * command blocks on its output once the pipes and the socket between are full.
+   */
   async exec(options: ExecOptions): Promise<ExecOutcome> {
     options.signal?.throwIfAborted();
     const request: ExecRequest = {
@@ -126,10 +134,10 @@ class SocketEnvdClient implements EnvdClient {
         for (const timer of timers) clearTimeout(timer);
       });
       return (frame) => {
-        if (frame.type === FrameType.stdout) options.onStdout?.(frame.payload);
-        else if (frame.type === FrameType.stderr) options.onStderr?.(frame.payload);
-        else if (frame.type === FrameType.exit) settle.resolve(parseExit(decodeJson(frame)));
-        else throw unexpected(frame);
+        if (frame.type === FrameType.stdout) return options.onStdout?.(frame.payload);
+        if (frame.type === FrameType.stderr) return options.onStderr?.(frame.payload);
+        if (frame.type !== FrameType.exit) throw unexpected(frame);
+        settle.resolve(parseExit(decodeJson(frame)));
       };
     });
   }
@@ -203,9 +211,7 @@ class SocketEnvdClient implements EnvdClient {
    * Opens a connection and runs one request on it. `start` sends the request and returns the
    * handler for envd's frames; an `error` frame rejects with the `HangarError` it carries.
    */
-  private async exchange<T>(
-    start: (ex: Exchange, settle: Settle<T>) => (frame: Frame) => void,
-  ): Promise<T> {
+  private async exchange<T>(start: (ex: Exchange, settle: Settle<T>) => FrameHandler): Promise<T> {
     const ex = await this.connect();
     return new Promise<T>((resolve, reject) => {
       let settled = false;
@@ -231,7 +237,9 @@ class SocketEnvdClient implements EnvdClient {
       ex.onFrame((frame) => {
         try {
           if (frame.type === FrameType.error) throw errorFromFrame(frame);
-          handler(frame);
+          const result = handler(frame);
+          if (!isPromiseLike(result)) return;
+          return Promise.resolve(result).catch((error: unknown) => settle.reject(error));
         } catch (error: unknown) {
           settle.reject(error);
         }
@@ -239,38 +247,19 @@ class SocketEnvdClient implements EnvdClient {
     });
   }
 
-  private connect(): Promise<Exchange> {
-    if (this.closed) {
-      return Promise.reject(new HangarError('internal', 'this envd client was closed'));
-    }
-    return new Promise((resolve, reject) => {
-      const target = connectablePath(this.socketPath);
-      const socket = createConnection({ path: target.path });
-      socket.once('connect', target.release);
-      socket.once('error', target.release);
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(this.unreachable('ETIMEDOUT'));
-      }, this.timeoutMs);
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        reject(this.unreachable(errnoOf(error) ?? error.message));
-      });
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        const ex = new Exchange(socket);
-        this.open.add(ex);
-        resolve(ex);
-      });
+  private async connect(): Promise<Exchange> {
+    if (this.closed) throw new HangarError('internal', 'this envd client was closed');
+    const ex = await connectEnvd({
+      socketPath: this.socketPath,
+      auth: this.auth,
+      timeoutMs: this.timeoutMs,
     });
-  }
-
-  private unreachable(reason: string): HangarError {
-    return new HangarError(
-      'environment_not_running',
-      `envd is not answering at ${this.socketPath} (${reason}); start the environment and retry`,
-    );
+    if (this.closed) {
+      ex.close();
+      throw new HangarError('internal', 'this envd client was closed');
+    }
+    this.open.add(ex);
+    return ex;
   }
 
   private closedEarly(error: Error | undefined): HangarError {

@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import type { Stream } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HangarError } from '@hangar/api';
-import { createEnvdClient } from './envd-socket-client.js';
+import { createEnvdClient, type EnvdAuth } from './envd-socket-client.js';
 import { isSameProcessAlive, procStat } from './processes.js';
 
 /**
@@ -35,7 +36,18 @@ export interface KeeperOptions {
 export interface Keeper {
   pid: number;
   startTicks: string;
+  /** Settles once the log writer has written everything the sandbox printed (it has ended). */
+  logFlushed: Promise<void>;
 }
+
+/** How much of the sandbox's output the log keeps; the rest is read and dropped. */
+export const SANDBOX_LOG_MAX_BYTES = 1024 * 1024;
+
+/**
+ * The log writer, a root process outside the sandbox: it copies the first bytes of what the
+ * sandbox prints into the log, then reads and drops the rest until every writer has gone.
+ */
+const logWriterScript = 'head -c "$1"; exec cat >/dev/null';
 
 const closeOnExec = 0o2000000;
 
@@ -60,11 +72,15 @@ export function inheritableFds(): number[] {
 }
 
 /**
- * The keeper's descriptors: /dev/null on 0, the log on 1 and 2, bwrap's options on 3, and
- * /dev/null over every other descriptor it would otherwise inherit.
+ * The keeper's descriptors: /dev/null on 0, the log writer's pipe on 1 and 2, bwrap's options on
+ * 3, and /dev/null over every other descriptor it would otherwise inherit.
  */
-function keeperStdio(logFd: number, argsFd: number, nullFd: number): Array<number | 'ignore'> {
-  const stdio: Array<number | 'ignore'> = ['ignore', logFd, logFd, argsFd];
+function keeperStdio(
+  logPipe: Stream,
+  argsFd: number,
+  nullFd: number,
+): Array<number | 'ignore' | Stream> {
+  const stdio: Array<number | 'ignore' | Stream> = ['ignore', logPipe, logPipe, argsFd];
   for (const fd of inheritableFds()) {
     if (fd <= 3) continue;
     while (stdio.length < fd) stdio.push('ignore');
@@ -77,18 +93,35 @@ function keeperStdio(logFd: number, argsFd: number, nullFd: number): Array<numbe
 // naming the keeper leaves a sandbox nobody tracks; with cgroups, the next start or remove
 // empties them and so ends it.
 export function launchKeeper(options: KeeperOptions): Keeper {
-  // Known gap: the log (bwrap's errors, envd's own lines) is not capped; processes inside cannot
-  // open it, but envd can be driven to write it by anyone who can make it fail repeatedly.
+  // bwrap, its init (pid 1 inside) and envd hold the sandbox's stdout and stderr, and a process
+  // inside can take a copy of those descriptors (pidfd_getfd) and write there. So they are the
+  // log writer's pipe, never the log file itself: whatever is written, the log stays capped.
   const logFd = openSync(options.logPath, 'w', 0o600);
   const argsFd = openSync(options.argsPath, 'r');
   const nullFd = openSync('/dev/null', 'r');
+  let writer: ChildProcess | undefined;
   try {
+    writer = spawn(
+      '/bin/sh',
+      ['-c', logWriterScript, 'hangar-log', String(SANDBOX_LOG_MAX_BYTES)],
+      {
+        detached: true,
+        stdio: ['pipe', logFd, 'ignore'],
+        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+      },
+    );
+    const running = writer;
+    const logFlushed = new Promise<void>((resolve) => {
+      running.once('close', () => resolve());
+      running.once('error', () => resolve());
+    });
+    if (!running.stdin) throw new HangarError('internal', "the sandbox's log writer has no input");
     const child = spawn(
       '/bin/sh',
       ['-c', keeperScript, 'hangar-keeper', ...options.procsFiles, '--', ...options.command],
       {
         detached: true,
-        stdio: keeperStdio(logFd, argsFd, nullFd),
+        stdio: keeperStdio(running.stdin, argsFd, nullFd),
         env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
       },
     );
@@ -102,8 +135,10 @@ export function launchKeeper(options: KeeperOptions): Keeper {
         `the sandbox's keeper shell did not start; see ${options.logPath}`,
       );
     }
-    return { pid, startTicks: stat.startTicks };
+    return { pid, startTicks: stat.startTicks, logFlushed };
   } finally {
+    writer?.stdin?.destroy();
+    writer?.unref();
     closeSync(logFd);
     closeSync(argsFd);
     closeSync(nullFd);
@@ -123,14 +158,20 @@ export function logTail(logPath: string, maxChars = 1500): string {
 export async function waitForEnvd(options: {
   keeper: Keeper;
   socketPath: string;
+  auth: EnvdAuth;
   logPath: string;
   timeoutMs: number;
 }): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
-  const client = createEnvdClient({ socketPath: options.socketPath, timeoutMs: options.timeoutMs });
+  const client = createEnvdClient({
+    socketPath: options.socketPath,
+    auth: options.auth,
+    timeoutMs: options.timeoutMs,
+  });
   try {
     for (let attempt = 0; ; attempt += 1) {
       if (!isSameProcessAlive(options.keeper.pid, options.keeper.startTicks)) {
+        await Promise.race([options.keeper.logFlushed, sleep(1000)]);
         throw new HangarError(
           'internal',
           `the sandbox exited while starting: ${logTail(options.logPath) || 'no output'}`,

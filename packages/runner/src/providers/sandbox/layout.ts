@@ -44,7 +44,7 @@ export interface EnvironmentPaths {
   envdConfig: string;
   /** bwrap's options, NUL-separated, handed to it as `--args 3`. */
   bwrapArgs: string;
-  /** Output of bwrap and envd's own log. */
+  /** Output of bwrap and envd's own log, its first MiB (see `launch.ts`). */
   log: string;
   /** Present while the sandbox runs (or may run): pids, cgroups, conditions. */
   record: string;

@@ -63,6 +63,8 @@ export function prepareSandbox(options: {
   tools: HostTools;
   nodePath: string;
   envdPackageDir: string;
+  /** This boot's envd secret, as hex (see `@hangar/envd/auth.js`). */
+  envdSecret: string;
 }): { paths: EnvironmentPaths; command: string[]; hostUser: HostUser } {
   const { spec, tools } = options;
   const paths = environmentPaths(options.dataDir, spec.environmentId);
@@ -72,7 +74,9 @@ export function prepareSandbox(options: {
   prepareOwnedDir(paths.home, hostUser);
   chmodSync(paths.home, 0o700);
   // envd runs as the sandbox's user and so does everything inside: a process there can replace
-  // the socket and answer in envd's place. The client treats envd's answers as untrusted input.
+  // the socket (with a symlink, say). The client connects only to a socket inode in this
+  // directory and only after envd's proof for this environment (see `envd-connect.ts`), and it
+  // treats envd's answers as untrusted input.
   prepareOwnedDir(paths.runDir, hostUser);
   chmodSync(paths.runDir, 0o700);
   rmSync(paths.socket, { force: true });
@@ -86,6 +90,8 @@ export function prepareSandbox(options: {
   });
   writeEnvdConfig(paths.envdConfig, hostUser, {
     socketPath: inside.socket,
+    environmentId: spec.environmentId,
+    authSecret: options.envdSecret,
     workspaceFolder: spec.workspaceFolder,
     roots: [spec.workspaceFolder, home, inside.tmp],
     env: commandEnv(spec, hostname),
@@ -141,7 +147,10 @@ export function prepareSandbox(options: {
   return { paths, command, hostUser };
 }
 
-/** Readable by the sandbox's user only: it holds containerEnv, which may carry secrets. */
+/**
+ * Readable by the sandbox's user only: it holds containerEnv, which may carry secrets, and the
+ * envd secret. It is mounted into this sandbox alone.
+ */
 function writeEnvdConfig(path: string, owner: HostUser, config: EnvdConfig): void {
   rmSync(path, { force: true });
   writeFileSync(path, JSON.stringify(config), { mode: 0o400 });

@@ -15,6 +15,11 @@ export interface RunningRecord {
   /** The sandbox user's uid on the host (processes inside run as it). */
   hostUid: number;
   cgroupDirs: string[];
+  /**
+   * This boot's envd secret, as hex: envd proves it holds the same on every connection. Absent
+   * in records of sandboxes started before envd proved itself; those must be restarted.
+   */
+  envdSecret?: string;
   conditions: Condition[];
   startedAt: string;
 }

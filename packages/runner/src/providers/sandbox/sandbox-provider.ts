@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HangarError, type Condition } from '@hangar/api';
+import { ENVD_SECRET_BYTES } from '@hangar/envd/auth.js';
 import { pino } from 'pino';
-import { createEnvdClient } from './envd-socket-client.js';
+import { createEnvdClient, type EnvdAuth } from './envd-socket-client.js';
 import type { Logger } from 'pino';
 import type { EnvdClient, Provider, SandboxSpec, SandboxState } from '../provider.js';
 import { detectCgroupHost, type CgroupHost } from './cgroup-host.js';
@@ -40,6 +42,18 @@ export interface SandboxProviderOptions {
   startTimeoutMs?: number;
   /** How long stop() lets envd end its commands before killing everything; 2 s when absent. */
   stopGraceMs?: number;
+}
+
+/** What envd of a running sandbox must prove; sandboxes started before envd did have none. */
+function envdAuth(record: RunningRecord): EnvdAuth {
+  if (record.envdSecret === undefined) {
+    throw new HangarError(
+      'environment_not_running',
+      `environment ${record.environmentId} was started by an older runner whose envd cannot ` +
+        'prove itself; stop and start the environment',
+    );
+  }
+  return { environmentId: record.environmentId, secret: Buffer.from(record.envdSecret, 'hex') };
 }
 
 export function defaultEnvdPackageDir(): string {
@@ -98,12 +112,14 @@ export class SandboxProvider implements Provider {
       if (existing) await this.end(existing, paths.record);
       const startedAt = performance.now();
       const tools = await this.hostTools();
+      const envdSecret = randomBytes(ENVD_SECRET_BYTES).toString('hex');
       const prepared = prepareSandbox({
         dataDir: this.dataDir,
         spec,
         tools,
         nodePath: this.nodePath,
         envdPackageDir: this.envdPackageDir,
+        envdSecret,
       });
       const { cgroups, condition } = await this.makeCgroups(spec);
       const record: RunningRecord = {
@@ -111,6 +127,7 @@ export class SandboxProvider implements Provider {
         environmentId: spec.environmentId,
         hostUid: prepared.hostUser.uid,
         cgroupDirs: cgroups?.dirs ?? [],
+        envdSecret,
         conditions: [condition],
         startedAt: new Date().toISOString(),
       };
@@ -128,6 +145,7 @@ export class SandboxProvider implements Provider {
         await waitForEnvd({
           keeper,
           socketPath: paths.socket,
+          auth: { environmentId: spec.environmentId, secret: Buffer.from(envdSecret, 'hex') },
           logPath: paths.log,
           timeoutMs: this.startTimeoutMs,
         });
@@ -184,14 +202,16 @@ export class SandboxProvider implements Provider {
   }
 
   async connect(environmentId: string): Promise<EnvdClient> {
-    if ((await this.state(environmentId)) !== 'running') {
+    checkEnvironmentId(environmentId);
+    const paths = environmentPaths(this.dataDir, environmentId);
+    const record = readRecord(paths.record);
+    if (!record || !keeperAlive(record)) {
       throw new HangarError(
         'environment_not_running',
         `environment ${environmentId} has no running sandbox; start it first`,
       );
     }
-    const paths = environmentPaths(this.dataDir, environmentId);
-    const client = createEnvdClient({ socketPath: paths.socket });
+    const client = createEnvdClient({ socketPath: paths.socket, auth: envdAuth(record) });
     try {
       await client.ping();
     } catch (error: unknown) {

@@ -75,8 +75,8 @@ export async function run(
   const outcome = await client.exec({
     ...options,
     command,
-    onStdout: (chunk) => stdout.push(chunk),
-    onStderr: (chunk) => stderr.push(chunk),
+    onStdout: (chunk) => void stdout.push(chunk),
+    onStderr: (chunk) => void stderr.push(chunk),
   });
   return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), outcome };
 }
