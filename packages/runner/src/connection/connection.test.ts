@@ -70,8 +70,8 @@ test('the runner accepts a welcome signed by the key it pinned at enrollment', a
   const connection = connect(cp.url, real.publicKey);
   try {
     connection.start();
-    const [welcome] = await once(connection, 'welcome');
-    assert.equal((welcome as { runnerId: string }).runnerId, runnerId);
+    const welcomed = (await once(connection, 'welcome')) as [{ runnerId: string }];
+    assert.equal(welcomed[0].runnerId, runnerId);
     assert.equal(connection.connected, true);
   } finally {
     connection.close();

@@ -69,7 +69,7 @@ export class MemoryProvider implements Provider {
       const recorded = { environmentId, command: options.command, cwd: options.cwd };
       this.execs.push(recorded);
       const { exitCode, output } = this.respond(recorded);
-      if (output) options.onStdout?.(Buffer.from(output));
+      if (output) await options.onStdout?.(Buffer.from(output));
       return { exitCode, signal: null, timedOut: false, durationMs: 1 };
     };
     return {
