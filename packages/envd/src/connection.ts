@@ -10,6 +10,7 @@ import {
   type Frame,
 } from './protocol.js';
 import { EnvdError } from './errors.js';
+import { whenDrained } from './drain.js';
 
 /** envd's side of one client connection: frames in, frames out, with the socket's backpressure. */
 export class Connection {
@@ -62,16 +63,7 @@ export class Connection {
 
   /** Resolves once the socket can take more, or at once when it already can or is closed. */
   drained(): Promise<void> {
-    if (this.closed || !this.socket.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.on('drain', done);
-      this.socket.on('close', done);
-    });
+    return whenDrained(this.socket, this.closed);
   }
 
   onDrain(handler: () => void): void {

@@ -6,6 +6,7 @@ import {
   FrameType,
   type Frame,
 } from '@hangar/envd/protocol.js';
+import { whenDrained } from '@hangar/envd/drain.js';
 
 /** Handles one frame; a returned promise holds back every later frame until it settles. */
 export type FrameHandler = (frame: Frame) => void | Promise<void>;
@@ -62,16 +63,7 @@ export class Exchange {
   }
 
   drained(): Promise<void> {
-    if (this.closed || !this.socket.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.on('drain', done);
-      this.socket.on('close', done);
-    });
+    return whenDrained(this.socket, this.closed);
   }
 
   close(error?: Error): void {
