@@ -3,26 +3,27 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { EnvdClient } from '../provider.js';
 import { environmentPaths } from './layout.js';
 import { readRecord } from './records.js';
 import { envdHostPid } from './teardown.js';
-import { run, sandboxFixture, shell, testUser, type SandboxFixture } from './test-support.js';
+import {
+  run,
+  sandboxFixture,
+  shell,
+  testUser,
+  startSandbox,
+  type SandboxFixture,
+  type StartedSandbox,
+} from './test-support.js';
 
 let fixture: SandboxFixture;
-let first: { id: string; client: EnvdClient; volume: string };
-let second: { id: string; client: EnvdClient; volume: string };
+let first: StartedSandbox;
+let second: StartedSandbox;
 
 before(async () => {
   fixture = sandboxFixture();
-  const start = async () => {
-    const spec = fixture.spec();
-    await fixture.provider.start(spec);
-    const client = await fixture.provider.connect(spec.environmentId);
-    return { id: spec.environmentId, client, volume: spec.workspaceDir };
-  };
-  first = await start();
-  second = await start();
+  first = await startSandbox(fixture);
+  second = await startSandbox(fixture);
 });
 
 after(async () => {

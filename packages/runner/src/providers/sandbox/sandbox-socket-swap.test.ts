@@ -7,25 +7,26 @@ import type { EnvdClient } from '../provider.js';
 import { createEnvdClient } from './envd-socket-client.js';
 import { environmentPaths } from './layout.js';
 import { readRecord } from './records.js';
-import { run, sandboxFixture, shell, type SandboxFixture } from './test-support.js';
+import {
+  run,
+  sandboxFixture,
+  shell,
+  startSandbox,
+  type SandboxFixture,
+  type StartedSandbox,
+} from './test-support.js';
 
 // The socket directory is the one host directory a sandbox can write that the runner, as root,
 // connects through. Code in environment A replaces A's socket; the runner must never send A's
 // requests anywhere else, nor tell A what lies at host paths.
 let fixture: SandboxFixture;
-let a: { id: string; client: EnvdClient; volume: string };
-let b: { id: string; client: EnvdClient; volume: string };
+let a: StartedSandbox;
+let b: StartedSandbox;
 
 before(async () => {
   fixture = sandboxFixture();
-  const start = async () => {
-    const spec = fixture.spec();
-    await fixture.provider.start(spec);
-    const client = await fixture.provider.connect(spec.environmentId);
-    return { id: spec.environmentId, client, volume: spec.workspaceDir };
-  };
-  a = await start();
-  b = await start();
+  a = await startSandbox(fixture);
+  b = await startSandbox(fixture);
 });
 
 after(async () => {

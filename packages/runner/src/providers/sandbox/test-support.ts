@@ -86,3 +86,17 @@ export async function shell(client: EnvdClient, script: string): Promise<string>
   const result = await run(client, ['sh', '-c', script]);
   return result.stdout.toString('utf8');
 }
+
+export interface StartedSandbox {
+  id: string;
+  client: EnvdClient;
+  volume: string;
+}
+
+/** Starts one more sandbox of the fixture and connects to its envd. */
+export async function startSandbox(fixture: SandboxFixture): Promise<StartedSandbox> {
+  const spec = fixture.spec();
+  await fixture.provider.start(spec);
+  const client = await fixture.provider.connect(spec.environmentId);
+  return { id: spec.environmentId, client, volume: spec.workspaceDir };
+}
