@@ -47,7 +47,7 @@ function escapeCharacter(character: string): string {
 }
 
 /**
- * `text` made storable and safe to read: unsafe characters become `\uXXXX` escapes, then the
+ * `text` made storable and safe to read: unsafe characters become `\u` escapes of four hex digits, then the
  * text is cut to `maxLength` UTF-16 units, ending in `…` when cut, never inside a surrogate pair.
  */
 export function storableAuditText(text: string, maxLength: number): string {
