@@ -47,8 +47,9 @@ function escapeCharacter(character: string): string {
 }
 
 /**
- * `text` made storable and safe to read: unsafe characters become `\u` escapes of four hex digits, then the
- * text is cut to `maxLength` UTF-16 units, ending in `…` when cut, never inside a surrogate pair.
+ * `text` made storable and safe to read: unsafe characters become `\u` escapes of four hex
+ * digits, then the text is cut to `maxLength` UTF-16 units, ending in `…` when cut, never inside
+ * a surrogate pair.
  */
 export function storableAuditText(text: string, maxLength: number): string {
   const escaped = text.replace(unsafeCharacters, escapeCharacter);
