@@ -6,18 +6,17 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { WebSocket } from 'ws';
 import type { AuditDraft } from '../audit-queue.js';
 import type { EnvdClient, SandboxSpec } from '../providers/provider.js';
-import { sandboxFixture, shell, type SandboxFixture } from '../providers/sandbox/test-support.js';
+import {
+  sandboxFixture,
+  settledCount,
+  shell,
+  type SandboxFixture,
+} from '../providers/sandbox/test-support.js';
 import { checkGrant } from './access.js';
 import { execRoutes } from './exec-routes.js';
 import { startGateway } from './server.js';
 import { defaultStreamLimits } from './stream-output.js';
-import {
-  eventually,
-  gatewayDeps,
-  pausedStreamClient,
-  settledCount,
-  zeroWriter,
-} from './stream-test-support.js';
+import { eventually, gatewayDeps, pausedStreamClient, zeroWriter } from './stream-test-support.js';
 
 // The exec stream against a real sandbox, with clients that stop reading.
 let fixture: SandboxFixture;

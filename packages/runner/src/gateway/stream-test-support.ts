@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import {
   generateEd25519,
@@ -135,25 +134,6 @@ export function zeroWriter(counterFile: string): string[] {
     `for (;;) { fs.writeSync(1, chunk); n += chunk.length;` +
     ` fs.writeFileSync(${file} + ".new", String(n)); fs.renameSync(${file} + ".new", ${file}); }`;
   return ['/run/hangar/node', '-e', script];
-}
-
-/**
- * The count a {@link zeroWriter} keeps, once it is above 0 and has stopped changing; the highest
- * count seen if it never stops within 30 s.
- */
-export async function settledCount(hostPath: string): Promise<number> {
-  let last = 0;
-  let highest = 0;
-  for (let round = 0; round < 150; round += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const text = existsSync(hostPath) ? readFileSync(hostPath, 'utf8') : '';
-    if (text === '') continue;
-    const now = Number(text);
-    highest = Math.max(highest, now);
-    if (now === last) return now;
-    last = now;
-  }
-  return highest;
 }
 
 /** Polls `check` every 50 ms until it holds, for at most `timeoutMs`. */

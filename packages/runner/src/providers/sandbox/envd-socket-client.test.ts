@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -10,7 +10,7 @@ import type { EnvdClient } from '../provider.js';
 import { createEnvdClient } from './envd-socket-client.js';
 import { startFakeEnvd } from './fake-envd.js';
 import { procStat, waitFor } from './processes.js';
-import { run } from './test-support.js';
+import { run, settledCount } from './test-support.js';
 
 // envd runs in this process, on the host, so these tests exercise the protocol and the command
 // handling quickly; the sandbox tests run the same client against envd inside bubblewrap.
@@ -262,7 +262,7 @@ test('a consumer that returns a promise holds the command back until it settles'
       return held;
     },
   });
-  const written = await settledCount(countFile);
+  const written = await settledCount(countFile, 100);
   assert.ok(written < totalBytes / 2, `the command stopped after ${written} bytes`);
   assert.equal(callsWhileHeld, 1, 'nothing more reached the consumer while it was busy');
   holding = false;
@@ -271,19 +271,3 @@ test('a consumer that returns a promise holds the command back until it settles'
   assert.equal(outcome.exitCode, 0);
   assert.equal(receivedBytes, totalBytes);
 });
-
-/** The number a command keeps writing to `path`, once it stopped changing (else the highest). */
-async function settledCount(path: string): Promise<number> {
-  let last = 0;
-  let highest = 0;
-  for (let round = 0; round < 100; round += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
-    if (text === '') continue;
-    const now = Number(text);
-    highest = Math.max(highest, now);
-    if (now === last) return now;
-    last = now;
-  }
-  return highest;
-}

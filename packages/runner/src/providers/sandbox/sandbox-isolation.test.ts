@@ -110,8 +110,8 @@ test('a process inside cannot reach the network, not even the host loopback', as
   try {
     const script =
       `require('net').connect(${port}, '127.0.0.1')` +
-      `.on('connect', () => { console.log('connected'); process.exit(0); })` +
-      `.on('error', (e) => { console.log(e.code); process.exit(3); })`;
+      `.on('connect', () => process.stdout.write('connected\\n', () => process.exit(0)))` +
+      `.on('error', (e) => process.stdout.write(e.code + '\\n', () => process.exit(3)))`;
     const result = await run(first.client, ['/run/hangar/node', '-e', script]);
     assert.equal(result.outcome.exitCode, 3);
     assert.equal(result.stdout.toString().trim(), 'ECONNREFUSED');

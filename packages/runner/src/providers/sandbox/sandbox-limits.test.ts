@@ -88,7 +88,7 @@ test(
     const client = await fixture.provider.connect(spec.environmentId);
     try {
       const hog =
-        'const b = Buffer.allocUnsafe(512 * 1024 * 1024); b.fill(1); console.log("survived")';
+        'const b = Buffer.allocUnsafe(512 * 1024 * 1024); b.fill(1); process.stdout.write("survived\\n")';
       const result = await run(client, ['/run/hangar/node', '-e', hog], { timeoutMs: 60_000 });
       assert.equal(result.outcome.signal, 'SIGKILL');
       assert.equal(result.outcome.timedOut, false);

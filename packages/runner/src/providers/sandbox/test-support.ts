@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunnerClass } from '@hangar/api';
@@ -99,4 +99,23 @@ export async function startSandbox(fixture: SandboxFixture): Promise<StartedSand
   await fixture.provider.start(spec);
   const client = await fixture.provider.connect(spec.environmentId);
   return { id: spec.environmentId, client, volume: spec.workspaceDir };
+}
+
+/**
+ * The number a command keeps writing to `path` on the host, once it is above 0 and has stopped
+ * changing; the highest number seen if it never stops within `rounds` polls of 200 ms.
+ */
+export async function settledCount(path: string, rounds = 150): Promise<number> {
+  let last = 0;
+  let highest = 0;
+  for (let round = 0; round < rounds; round += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+    if (text === '') continue;
+    const now = Number(text);
+    highest = Math.max(highest, now);
+    if (now === last) return now;
+    last = now;
+  }
+  return highest;
 }
