@@ -2,7 +2,7 @@ import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import { HangarError } from './errors.js';
-import { toFieldErrors } from './validate.js';
+import { summarizeFields, toFieldErrors } from './validate.js';
 
 type SchemaError = Parameters<typeof toFieldErrors>[0] extends Iterable<infer E> ? E : never;
 
@@ -20,10 +20,7 @@ export function compileRequestValidator(schema: TSchema, httpPart: string | unde
     const value = convert ? Value.Convert(schema, data) : data;
     if (compiled.Check(value)) return { value };
     const fields = toFieldErrors(compiled.Errors(value) as Iterable<SchemaError>, prefix);
-    const summary = fields
-      .slice(0, 3)
-      .map((field) => `${field.field} ${field.message}`)
-      .join('; ');
+    const summary = summarizeFields(fields);
     const error = new HangarError('invalid_request', `the ${part} is not valid: ${summary}`, {
       fields,
     });

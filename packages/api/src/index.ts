@@ -10,6 +10,7 @@ export * from './audit-text.js';
 export * from './runner-auth.js';
 export * from './runner-protocol.js';
 export * from './validate.js';
+export * from './json-file.js';
 export * from './schemas/common.js';
 export * from './schemas/environments.js';
 export * from './schemas/runners.js';

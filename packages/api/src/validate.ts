@@ -57,16 +57,22 @@ export function toFieldErrors(errors: Iterable<SchemaError>, prefix = ''): Field
   return out;
 }
 
+/** The first few field problems in one line, for an error message. */
+export function summarizeFields(fields: readonly FieldError[]): string {
+  return fields
+    .slice(0, 3)
+    .map((field) => `${field.field} ${field.message}`)
+    .join('; ');
+}
+
 /** A compiled validator that throws one `invalid_request` error naming every bad field. */
 export function validator<T extends TSchema>(schema: T, what: string) {
   const compiled = Compile(schema);
   return (value: unknown, prefix = ''): Static<T> => {
     if (compiled.Check(value)) return value;
     const fields = toFieldErrors(compiled.Errors(value) as Iterable<SchemaError>, prefix);
-    const summary = fields
-      .slice(0, 3)
-      .map((field) => `${field.field} ${field.message}`)
-      .join('; ');
-    throw new HangarError('invalid_request', `${what} is not valid: ${summary}`, { fields });
+    throw new HangarError('invalid_request', `${what} is not valid: ${summarizeFields(fields)}`, {
+      fields,
+    });
   };
 }

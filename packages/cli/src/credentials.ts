@@ -1,6 +1,7 @@
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { HangarError } from '@hangar/api/errors.js';
+import { parseJsonFile } from '@hangar/api/json-file.js';
 import type { Io } from './io.js';
 
 /** What `hangar up` writes and every other command reads. */
@@ -105,16 +106,11 @@ export async function readCredentialsFile(path: string): Promise<StoredCredentia
     );
   }
   const text = await readFile(path, 'utf8');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new HangarError(
-      'invalid_request',
-      `the credentials file ${path} is not JSON (${(error as Error).message}); ` +
-        'run `hangar up` to write it again',
-    );
-  }
+  const parsed = parseJsonFile(
+    text,
+    `the credentials file ${path}`,
+    'run `hangar up` to write it again',
+  );
   return checkFile(parsed, path);
 }
 

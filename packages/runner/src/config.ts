@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Type, type Static } from 'typebox';
-import { HangarError, RunnerClassSchema, validator } from '@hangar/api';
+import { HangarError, RunnerClassSchema, parseJsonFile, validator } from '@hangar/api';
 
 const GitCredential = Type.Object(
   {
@@ -113,15 +113,7 @@ export async function resolveRunnerConfig(
         `cannot read --config ${configFile}: ${String(error)}`,
       );
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      throw new HangarError(
-        'invalid_request',
-        `${configFile} is not JSON: ${(error as Error).message}`,
-      );
-    }
+    const parsed = parseJsonFile(text, configFile, 'fix the file, or leave out --config');
     fromFile = checkFile(parsed, configFile);
   }
   const config = checkConfig({ ...runnerDefaults, ...fromFile, ...flags });

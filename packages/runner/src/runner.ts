@@ -149,8 +149,7 @@ export async function startRunner(
     },
     logCommand: (entry) => appendFile(commandLog, `${JSON.stringify(entry)}\n`, { mode: 0o600 }),
     remoteEnv: (environmentId) => reconciler.remoteEnvOf(environmentId),
-    workspaceFolder: (environmentId) =>
-      reconciler.allStatuses().find(([id]) => id === environmentId)?.[1].workspaceFolder,
+    workspaceFolder: (environmentId) => reconciler.statusOf(environmentId)?.workspaceFolder,
   };
   const gateway = await startGateway(deps, {
     host: config.gatewayHost,

@@ -87,6 +87,10 @@ export class Reconciler {
     return this.remoteEnvs.get(id) ?? {};
   }
 
+  statusOf(id: string): EnvironmentStatus | undefined {
+    return this.statuses.get(id);
+  }
+
   allStatuses(): [string, EnvironmentStatus][] {
     return [...this.statuses.entries()];
   }
