@@ -14,6 +14,8 @@ export interface AccessClaims {
   env: string;
   act: Actor;
   ops: AccessOperation[];
+  /** With `ports:connect`: the one port inside the environment the grant opens. */
+  port?: number;
   iat: number;
   exp: number;
   jti: string;

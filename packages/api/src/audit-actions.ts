@@ -19,6 +19,14 @@ export const auditActions = [
   'environment.file.write',
   'environment.file.list',
   'environment.logs.read',
+  'environment.process.start',
+  'environment.process.signal',
+  'environment.port.share',
+  'session.start',
+  'session.end',
+  'ssh-key.add',
+  'ssh-key.remove',
+  'org.policy.update',
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];
@@ -30,6 +38,10 @@ export const runnerAuditActions = [
   'environment.file.write',
   'environment.file.list',
   'environment.logs.read',
+  'environment.process.start',
+  'environment.process.signal',
+  'session.start',
+  'session.end',
   'access.denied',
 ] as const satisfies readonly AuditAction[];
 

@@ -12,6 +12,8 @@ import type { Provider } from './providers/provider.js';
 import { SandboxProvider } from './providers/sandbox/sandbox-provider.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { StateStore } from './state-store.js';
+import { ActivityTracker } from './sessions/activity.js';
+import { SessionRegistry } from './sessions/registry.js';
 import { lockDataDir } from './data-dir-lock.js';
 
 function gatewayListenError(error: unknown, config: RunnerConfig): HangarError | undefined {
@@ -130,6 +132,19 @@ export async function startRunner(
   });
   await reconciler.restore();
 
+  const activity = new ActivityTracker();
+  const sessions = new SessionRegistry({
+    audit,
+    logger: log,
+    onActivity: (environmentId) => activity.touch(environmentId),
+  });
+  /** A session lives only while its environment is wanted running. */
+  const endSessionsUnlessRunning = (desired: { id: string; spec: { desiredPhase: string } }) => {
+    if (desired.spec.desiredPhase === 'running') return;
+    const reason = `the environment is ${desired.spec.desiredPhase === 'deleted' ? 'deleted' : 'stopping'}`;
+    sessions.closeWhere({ environmentId: desired.id }, reason);
+  };
+
   const commandLog = join(config.dataDir, 'commands.log');
   const deps: GatewayDeps = {
     identity: () => identity,
@@ -150,6 +165,8 @@ export async function startRunner(
     logCommand: (entry) => appendFile(commandLog, `${JSON.stringify(entry)}\n`, { mode: 0o600 }),
     remoteEnv: (environmentId) => reconciler.remoteEnvOf(environmentId),
     workspaceFolder: (environmentId) => reconciler.statusOf(environmentId)?.workspaceFolder,
+    sessions,
+    activity,
   };
   const gateway = await startGateway(deps, {
     host: config.gatewayHost,
@@ -166,11 +183,15 @@ export async function startRunner(
       await queue.acknowledge(welcome.auditAckedSeq);
       inFlight = false;
       for (const [id, status] of reconciler.allStatuses()) report(id, status);
+      for (const desired of welcome.environments) endSessionsUnlessRunning(desired);
       reconciler.replaceAll(welcome.environments);
       flushAudit();
     })().catch((error: unknown) => log.error({ err: error }, 'handling the welcome failed'));
   });
-  connection.on('environment', (desired) => reconciler.update(desired));
+  connection.on('environment', (desired) => {
+    endSessionsUnlessRunning(desired);
+    reconciler.update(desired);
+  });
   connection.on('auditAck', (seq) => {
     void queue
       .acknowledge(seq)

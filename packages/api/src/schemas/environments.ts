@@ -141,12 +141,16 @@ export const AccessOperation = Type.Union([
   Type.Literal('files:read'),
   Type.Literal('files:write'),
   Type.Literal('logs'),
+  Type.Literal('terminal'),
+  Type.Literal('ssh'),
+  Type.Literal('ports:read'),
+  Type.Literal('ports:connect'),
 ]);
 
 export type AccessOperation = Static<typeof AccessOperation>;
 
 export const CreateAccessTokenBody = Type.Object(
-  { operations: Type.Array(AccessOperation, { minItems: 1, maxItems: 4, uniqueItems: true }) },
+  { operations: Type.Array(AccessOperation, { minItems: 1, maxItems: 8, uniqueItems: true }) },
   { additionalProperties: false },
 );
 

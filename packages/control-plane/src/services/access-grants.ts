@@ -15,6 +15,10 @@ const scopeFor: Record<AccessOperation, 'environments:exec' | 'environments:read
   'files:read': 'environments:read',
   'files:write': 'environments:exec',
   logs: 'environments:read',
+  terminal: 'environments:exec',
+  ssh: 'environments:exec',
+  'ports:read': 'environments:read',
+  'ports:connect': 'environments:exec',
 };
 
 /**

@@ -2,6 +2,8 @@ import type { AuditDraft } from '../audit-queue.js';
 import type { RunnerIdentity } from '../identity.js';
 import type { Logger } from '../logger.js';
 import type { EnvdClient } from '../providers/provider.js';
+import type { ActivityTracker } from '../sessions/activity.js';
+import type { SessionRegistry } from '../sessions/registry.js';
 import type { StateStore } from '../state-store.js';
 
 /** What the gateway needs from the rest of the runner. */
@@ -19,4 +21,8 @@ export interface GatewayDeps {
   remoteEnv: (environmentId: string) => Record<string, string>;
   /** The workspace folder inside the environment, for relative paths and default cwd. */
   workspaceFolder: (environmentId: string) => string | undefined;
+  /** Live sessions: audited at start and end, ended when access goes away. */
+  sessions: SessionRegistry;
+  /** Input, exec, port traffic and file writes mark the environment active. */
+  activity: ActivityTracker;
 }

@@ -12,6 +12,8 @@ import type { AuditDraft } from '../audit-queue.js';
 import type { Provider } from '../providers/provider.js';
 import { StateStore } from '../state-store.js';
 import type { GatewayDeps } from './deps.js';
+import { ActivityTracker } from '../sessions/activity.js';
+import { SessionRegistry } from '../sessions/registry.js';
 
 /** Gateway dependencies around a real provider, with the audit records kept in memory. */
 export function gatewayDeps(
@@ -33,15 +35,19 @@ export function gatewayDeps(
     privateKey: privateKeyObject(runner.privateKey),
   };
   const audit: AuditDraft[] = [];
+  const auditSink = { append: async (draft: AuditDraft) => audit.push(draft) };
+  const logger = pino({ level: 'silent' });
   const deps: GatewayDeps = {
     identity: () => identity,
-    audit: { append: async (draft) => audit.push(draft) },
+    audit: auditSink,
     store: new StateStore(dataDir, undefined),
-    logger: pino({ level: 'silent' }),
+    logger,
     envd: (environmentId) => provider.connect(environmentId),
     logCommand: async () => undefined,
     remoteEnv: () => ({}),
     workspaceFolder: () => '/workspaces/repo',
+    sessions: new SessionRegistry({ audit: auditSink, logger }),
+    activity: new ActivityTracker(),
   };
   const grant = (environmentId: string, ops: AccessOperation[]): string => {
     const nowS = Math.floor(Date.now() / 1000);

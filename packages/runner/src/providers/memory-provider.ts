@@ -1,4 +1,4 @@
-import type { Condition, FileEntry } from '@hangar/api';
+import { HangarError, type Condition, type FileEntry } from '@hangar/api';
 import type {
   EnvdClient,
   ExecOptions,
@@ -18,6 +18,10 @@ export interface RecordedExec {
  * A provider that keeps its sandboxes in memory and runs nothing, for testing the reconcile loop.
  * `respond` decides each command's outcome and output; by default every command exits 0.
  */
+/** The in-memory provider runs no real processes, so it has none to spawn, attach or dial. */
+const unsupported = (): Promise<never> =>
+  Promise.reject(new HangarError('invalid_request', 'the memory provider runs no processes'));
+
 export class MemoryProvider implements Provider {
   readonly name = 'memory';
   readonly running = new Map<string, SandboxSpec>();
@@ -78,6 +82,13 @@ export class MemoryProvider implements Provider {
       readFile: async () => Buffer.alloc(0),
       writeFile: async () => undefined,
       listDir: async (): Promise<FileEntry[]> => [],
+      spawnProcess: unsupported,
+      listProcesses: async () => [],
+      attachProcess: unsupported,
+      signalProcess: unsupported,
+      waitProcess: unsupported,
+      connectTcp: unsupported,
+      listPorts: async () => [],
       close: () => undefined,
     };
   }

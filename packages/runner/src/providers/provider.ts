@@ -1,4 +1,5 @@
 import type { Condition, FileEntry, RunnerClass } from '@hangar/api';
+import type { Duplex } from 'node:stream';
 
 /** Everything a provider needs to start one environment's sandbox. */
 export interface SandboxSpec {
@@ -39,6 +40,78 @@ export interface ExecOutcome {
   durationMs: number;
 }
 
+/** A command envd keeps running on its own: detached, or behind a pseudo-terminal. */
+export interface ProcessSpawnOptions {
+  command: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Kills the whole process group when reached, attached or not. */
+  timeoutMs?: number;
+  /** Allocates a pseudo-terminal of this size; output is then one stream, `pty`. */
+  pty?: { cols: number; rows: number; term?: string };
+  /**
+   * How long the process may stay with no client attached before envd kills its group. Absent:
+   * never (a detached command, bounded by its timeout). 0: as soon as the last client detaches
+   * (an SSH shell, which ends with its connection).
+   */
+  unattachedGraceMs?: number;
+  /** Short labels the runner reads back in `listProcesses` (kind, actor id); at most 16. */
+  labels?: Record<string, string>;
+}
+
+export type ProcessStream = 'stdout' | 'stderr' | 'pty';
+
+export interface ProcessInfo {
+  id: string;
+  command: string[];
+  pty: boolean;
+  pid: number;
+  startedAt: string;
+  state: 'running' | 'exited';
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  endedAt: string | null;
+  /** Bytes of output produced so far: the offset the next output byte will have. */
+  outputBytes: number;
+  labels: Record<string, string>;
+}
+
+export interface AttachOptions {
+  /**
+   * Replay buffered output from this offset (the output envd still holds: a bounded tail). 0
+   * replays everything kept; absent: only new output.
+   */
+  fromOffset?: number;
+  /** Output as it arrives, with the offset of its first byte; a promise pauses the stream. */
+  onOutput: (chunk: Buffer, stream: ProcessStream, offset: number) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface AttachedProcess {
+  /** The offset replay actually started at (later than asked when that output was dropped). */
+  readonly replayedFrom: number;
+  /** To the process's stdin (or the terminal); resolves once envd took it. */
+  write(data: Buffer): Promise<void>;
+  /** Closes stdin (for a terminal: sends end-of-file, ^D). */
+  closeInput(): void;
+  resize(cols: number, rows: number): void;
+  /** Leaves the process running (subject to its `unattachedGraceMs`). */
+  detach(): void;
+  /** Resolves when the process has exited and its output was delivered, or on detach. */
+  readonly done: Promise<ProcessInfo | undefined>;
+}
+
+/** A socket listening inside the environment, read from its own network namespace. */
+export interface ListeningPort {
+  port: number;
+  address: string;
+  family: 'ipv4' | 'ipv6';
+  /** True when reachable only from inside (127.0.0.1, ::1). */
+  loopbackOnly: boolean;
+  process: { pid: number; command: string } | null;
+}
+
 /**
  * A connection to `envd` inside one running environment. Every path is resolved inside the
  * environment's own mount namespace; a path that leaves it is refused with
@@ -50,6 +123,18 @@ export interface EnvdClient {
   readFile(path: string, options?: { maxBytes?: number }): Promise<Buffer>;
   writeFile(path: string, data: Buffer, options?: { mode?: number }): Promise<void>;
   listDir(path: string): Promise<FileEntry[]>;
+  spawnProcess(options: ProcessSpawnOptions): Promise<ProcessInfo>;
+  /** Running processes and the most recent exited ones (envd keeps a bounded number). */
+  listProcesses(): Promise<ProcessInfo[]>;
+  /** `not_found` for an unknown id. */
+  attachProcess(id: string, options: AttachOptions): Promise<AttachedProcess>;
+  /** Signals the process's whole group. */
+  signalProcess(id: string, signal: NodeJS.Signals): Promise<void>;
+  /** Resolves with the process's final state once it has exited. */
+  waitProcess(id: string, options?: { signal?: AbortSignal }): Promise<ProcessInfo>;
+  /** A byte stream to `host:port` dialled from inside the environment's network namespace. */
+  connectTcp(port: number, host?: string): Promise<Duplex>;
+  listPorts(): Promise<ListeningPort[]>;
   close(): void;
 }
 

@@ -38,6 +38,8 @@ export function createEnvdClient(options: EnvdClientOptions): EnvdClient {
   return new SocketEnvdClient(options);
 }
 
+const notYet = (): Promise<never> => Promise.reject(new HangarError('internal', 'not built yet'));
+
 interface Settle<T> {
   resolve(value: T): void;
   reject(error: unknown): void;
@@ -201,6 +203,15 @@ class SocketEnvdClient implements EnvdClient {
       };
     });
   }
+
+  // Placeholders until envd serves processes, terminals, TCP and ports.
+  spawnProcess = notYet;
+  listProcesses = notYet;
+  attachProcess = notYet;
+  signalProcess = notYet;
+  waitProcess = notYet;
+  connectTcp = notYet;
+  listPorts = notYet;
 
   close(): void {
     this.closed = true;
