@@ -48,6 +48,12 @@ export class Connection {
     return this.socket.write(encodeFrame(type, payload));
   }
 
+  /** Sends a frame already encoded (see `encodeOutput`). */
+  sendFrame(frame: Buffer): boolean {
+    if (this.closed) return true;
+    return this.socket.write(frame);
+  }
+
   sendJson(type: FrameType, body: unknown): boolean {
     if (this.closed) return true;
     return this.socket.write(encodeJsonFrame(type, body));

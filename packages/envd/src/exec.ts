@@ -6,8 +6,7 @@ import type { EnvdConfig } from './config.js';
 import type { Connection } from './connection.js';
 import { EnvdError, isErrno } from './errors.js';
 import { FrameType, type ExecRequest, type ExitBody, type Frame } from './protocol.js';
-
-const MAX_ARGS = 100_000;
+import { parseCommandFields } from './requests.js';
 
 /** Checks an `exec` request body; throws `invalid_request` naming the bad field. */
 export function parseExecRequest(body: unknown): ExecRequest {
@@ -16,42 +15,10 @@ export function parseExecRequest(body: unknown): ExecRequest {
   };
   if (typeof body !== 'object' || body === null) bad('the request must be an object');
   const raw = body as Record<string, unknown>;
-  const command = raw.command;
-  if (!Array.isArray(command) || command.length === 0 || command.length > MAX_ARGS) {
-    bad('command must be a non-empty list of strings');
-  }
-  const args = command as unknown[];
-  if (!args.every((arg) => typeof arg === 'string' && !arg.includes('\0'))) {
-    bad('every command argument must be a string without NUL bytes');
-  }
-  if (typeof args[0] !== 'string' || args[0].length === 0) bad('the program name is empty');
-  if (raw.cwd !== undefined && (typeof raw.cwd !== 'string' || raw.cwd.includes('\0'))) {
-    bad('cwd must be a string');
-  }
-  const env: Record<string, string> = {};
-  if (raw.env !== undefined) {
-    if (typeof raw.env !== 'object' || raw.env === null) bad('env must be an object');
-    for (const [key, value] of Object.entries(raw.env as object)) {
-      if (!/^[^=\0]+$/.test(key) || typeof value !== 'string' || value.includes('\0')) {
-        bad(`env ${JSON.stringify(key)} must be a name without "=" and a string value`);
-      }
-      env[key] = value as string;
-    }
-  }
-  const timeoutMs = raw.timeoutMs;
-  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0))) {
-    bad('timeoutMs must be a positive number');
-  }
-  return {
-    command: args as string[],
-    ...(raw.cwd !== undefined ? { cwd: raw.cwd as string } : {}),
-    env,
-    ...(timeoutMs !== undefined ? { timeoutMs: timeoutMs as number } : {}),
-    stdin: raw.stdin === true,
-  };
+  return { ...parseCommandFields(raw, bad), stdin: raw.stdin === true };
 }
 
-function resolveCwd(cwd: string | undefined, config: EnvdConfig): string {
+export function resolveCwd(cwd: string | undefined, config: EnvdConfig): string {
   const resolved = posix.resolve(config.workspaceFolder, cwd ?? '.');
   let isDirectory = false;
   try {

@@ -18,10 +18,24 @@
  * - `readFile` {@link ReadFileRequest} → `result` {@link ReadFileResult}, `data`*, `dataEnd`
  * - `writeFile` {@link WriteFileRequest}, `data`*, `dataEnd` → `result` {} or `error`
  * - `listDir` {@link ListDirRequest} → `data`* `dataEnd` carrying the JSON {@link ListDirResult}
+ * - `spawn` {@link SpawnRequest} → `result` {@link ProcessInfoBody}. The process belongs to envd,
+ *   not to the connection, which ends here.
+ * - `attach` {@link AttachRequest} → `result` {@link AttachResult}, then `output`* (see
+ *   {@link encodeOutput}: the buffered output from `replayedFrom`, then live output) and finally
+ *   `exited` {@link ProcessInfoBody} once the process has exited. Meanwhile the client may send
+ *   `stdin`*, `stdinEnd` (closes the input; ^D for a terminal) and `resize` {@link ResizeBody}.
+ *   Closing the connection detaches; several connections may be attached at once.
+ * - `listProcesses` → `data`* `dataEnd` carrying the JSON {@link ProcessListBody}
+ * - `signal` {@link SignalRequest} → `result` {}
+ * - `wait` {@link ProcessRef} → `exited` {@link ProcessInfoBody} once the process has exited
+ * - `tcpConnect` {@link TcpConnectRequest} → `result` {} once connected; then raw bytes both ways
+ *   in `data` frames, each direction closed by its `dataEnd` (a half-close). envd ends the
+ *   connection once both directions are closed, or with `error` when the TCP connection fails.
+ * - `listPorts` → `data`* `dataEnd` carrying the JSON {@link PortListBody}
  * Any exchange may end with `error` {@link ErrorFrameBody} instead.
  */
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 export const FRAME_HEADER_BYTES = 5;
 
@@ -46,6 +60,14 @@ export const FrameType = {
   data: 0x09,
   dataEnd: 0x0a,
   challenge: 0x0b,
+  spawn: 0x0c,
+  attach: 0x0d,
+  resize: 0x0e,
+  listProcesses: 0x0f,
+  signal: 0x10,
+  wait: 0x11,
+  tcpConnect: 0x12,
+  listPorts: 0x13,
   pong: 0x81,
   stdout: 0x82,
   stderr: 0x83,
@@ -53,6 +75,8 @@ export const FrameType = {
   error: 0x85,
   result: 0x86,
   proof: 0x87,
+  output: 0x88,
+  exited: 0x89,
 } as const;
 
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
@@ -116,6 +140,119 @@ export interface DirEntryBody {
 
 export interface ListDirResult {
   entries: DirEntryBody[];
+}
+
+export interface SpawnRequest {
+  command: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Ends the whole process group (SIGTERM, then SIGKILL after envd's grace) when reached. */
+  timeoutMs?: number;
+  /** Runs the command on a pseudo-terminal of this size; its output is then one stream. */
+  pty?: { cols: number; rows: number; term?: string };
+  /**
+   * Ends the process group once no client has been attached for this long; 0: when the last
+   * client detaches. Before its first attach a process always gets {@link FIRST_ATTACH_WINDOW_MS}.
+   */
+  unattachedGraceMs?: number;
+  labels?: Record<string, string>;
+}
+
+/** How long a process with a short `unattachedGraceMs` waits for its first client at least. */
+export const FIRST_ATTACH_WINDOW_MS = 10_000;
+
+export type OutputStream = 'stdout' | 'stderr' | 'pty';
+
+export interface ProcessInfoBody {
+  id: string;
+  command: string[];
+  pty: boolean;
+  pid: number;
+  startedAt: string;
+  state: 'running' | 'exited';
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  endedAt: string | null;
+  /** Bytes of output so far: the offset the next output byte gets. Offsets never reset. */
+  outputBytes: number;
+  labels: Record<string, string>;
+}
+
+export interface ProcessRef {
+  id: string;
+}
+
+export interface AttachRequest {
+  id: string;
+  /** Replay buffered output from here; absent: only output from now on. */
+  fromOffset?: number;
+}
+
+export interface AttachResult {
+  /** Where replay starts: `fromOffset`, or later when that output is no longer held. */
+  replayedFrom: number;
+  process: ProcessInfoBody;
+}
+
+export interface ResizeBody {
+  cols: number;
+  rows: number;
+}
+
+export interface ProcessListBody {
+  processes: ProcessInfoBody[];
+}
+
+export interface SignalRequest {
+  id: string;
+  signal: string;
+}
+
+export interface TcpConnectRequest {
+  /** A loopback address, `localhost` or the environment's own host name; 127.0.0.1 if absent. */
+  host?: string;
+  port: number;
+}
+
+export interface PortBody {
+  port: number;
+  address: string;
+  family: 'ipv4' | 'ipv6';
+  loopbackOnly: boolean;
+  process: { pid: number; command: string } | null;
+}
+
+export interface PortListBody {
+  ports: PortBody[];
+}
+
+const streamCodes: Record<OutputStream, number> = { stdout: 1, stderr: 2, pty: 3 };
+const streamsByCode: Array<OutputStream | undefined> = [undefined, 'stdout', 'stderr', 'pty'];
+
+/** An `output` payload starts with the stream (u8) and the offset of its first byte (u64). */
+export const OUTPUT_HEADER_BYTES = 9;
+
+export function encodeOutput(stream: OutputStream, offset: number, bytes: Uint8Array): Buffer {
+  const payload = Buffer.allocUnsafe(OUTPUT_HEADER_BYTES + bytes.length);
+  payload.writeUInt8(streamCodes[stream], 0);
+  payload.writeBigUInt64BE(BigInt(offset), 1);
+  payload.set(bytes, OUTPUT_HEADER_BYTES);
+  return encodeFrame(FrameType.output, payload);
+}
+
+export function decodeOutput(frame: Frame): {
+  stream: OutputStream;
+  offset: number;
+  bytes: Buffer;
+} {
+  const payload = frame.payload;
+  if (payload.length < OUTPUT_HEADER_BYTES) throw new ProtocolError('output frame is too short');
+  const stream = streamsByCode[payload.readUInt8(0)];
+  if (stream === undefined) throw new ProtocolError('output frame names an unknown stream');
+  const offset = payload.readBigUInt64BE(1);
+  if (offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtocolError('output offset too large');
+  return { stream, offset: Number(offset), bytes: payload.subarray(OUTPUT_HEADER_BYTES) };
 }
 
 /** `code` is one of the stable error codes of `@hangar/api` (`path_outside_environment`, ...). */

@@ -7,6 +7,15 @@ import { EnvdError, isErrno } from './errors.js';
 import { ExecSession, parseExecRequest } from './exec.js';
 import { handleListDir, handleReadFile, WriteSession } from './file-handlers.js';
 import type { PathRules } from './paths.js';
+import { handleListPorts } from './ports.js';
+import {
+  handleAttach,
+  handleListProcesses,
+  handleSignal,
+  handleSpawn,
+  handleWait,
+} from './process-handlers.js';
+import { ProcessTable } from './processes.js';
 import {
   CHALLENGE_NONCE_BYTES,
   decodeJson,
@@ -15,10 +24,11 @@ import {
   type Frame,
   type PongBody,
 } from './protocol.js';
+import { handleTcpConnect } from './tcp.js';
 
 export interface EnvdServer {
   readonly socketPath: string;
-  /** Stops accepting, ends every running command's process group, closes connections. */
+  /** Stops accepting, ends every running command's and process's group, closes connections. */
   close(): Promise<void>;
 }
 
@@ -40,11 +50,12 @@ export async function startEnvdServer(config: EnvdConfig): Promise<EnvdServer> {
   };
   const secret = Buffer.from(config.authSecret, 'hex');
   const sessions = new Set<ExecSession>();
+  const processes = new ProcessTable(config);
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    serveConnection(new Connection(socket), { config, rules, sessions, secret });
+    serveConnection(new Connection(socket), { config, rules, sessions, processes, secret });
   });
   try {
     unlinkSync(config.socketPath);
@@ -55,7 +66,10 @@ export async function startEnvdServer(config: EnvdConfig): Promise<EnvdServer> {
   chmodSync(config.socketPath, 0o600);
   return {
     socketPath: config.socketPath,
-    close: () => closeServer(server, sessions, sockets),
+    close: () => {
+      processes.closeAll();
+      return closeServer(server, sessions, sockets);
+    },
   };
 }
 
@@ -84,13 +98,14 @@ interface ServeContext {
   config: EnvdConfig;
   rules: PathRules;
   sessions: Set<ExecSession>;
+  processes: ProcessTable;
   secret: Buffer;
 }
 
 /**
  * The connection opens with the client's challenge, which envd answers with its proof; the next
- * frame names the one request. A request that takes more frames (exec, writeFile) installs its
- * own handler, and frames after any other request are ignored.
+ * frame names the one request. A request that takes more frames (exec, writeFile, attach,
+ * tcpConnect) installs its own handler, and frames after any other request are ignored.
  */
 function serveConnection(conn: Connection, context: ServeContext): void {
   conn.onFrame((challenge) => {
@@ -152,6 +167,27 @@ function dispatch(conn: Connection, frame: Frame, context: ServeContext): Promis
       return;
     case FrameType.listDir:
       handleListDir(conn, decodeJson(frame), context.rules);
+      return;
+    case FrameType.spawn:
+      handleSpawn(conn, decodeJson(frame), context.processes);
+      return;
+    case FrameType.attach:
+      handleAttach(conn, decodeJson(frame), context.processes);
+      return;
+    case FrameType.listProcesses:
+      handleListProcesses(conn, context.processes);
+      return;
+    case FrameType.signal:
+      handleSignal(conn, decodeJson(frame), context.processes);
+      return;
+    case FrameType.wait:
+      handleWait(conn, decodeJson(frame), context.processes);
+      return;
+    case FrameType.tcpConnect:
+      handleTcpConnect(conn, decodeJson(frame));
+      return;
+    case FrameType.listPorts:
+      handleListPorts(conn);
       return;
     default:
       throw new EnvdError(

@@ -52,7 +52,8 @@ export interface ProcessSpawnOptions {
   /**
    * How long the process may stay with no client attached before envd kills its group. Absent:
    * never (a detached command, bounded by its timeout). 0: as soon as the last client detaches
-   * (an SSH shell, which ends with its connection).
+   * (an SSH shell, which ends with its connection). Before its first attach a process always gets
+   * at least 10 s. The kill is SIGHUP to its session, then SIGKILL after envd's grace (1 s).
    */
   unattachedGraceMs?: number;
   /** Short labels the runner reads back in `listProcesses` (kind, actor id); at most 16. */
@@ -128,11 +129,21 @@ export interface EnvdClient {
   listProcesses(): Promise<ProcessInfo[]>;
   /** `not_found` for an unknown id. */
   attachProcess(id: string, options: AttachOptions): Promise<AttachedProcess>;
-  /** Signals the process's whole group. */
+  /**
+   * Signals the process's whole group. Only SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGKILL, SIGUSR1,
+   * SIGUSR2, SIGSTOP, SIGCONT, SIGTSTP, SIGWINCH and SIGALRM (`invalid_request` otherwise);
+   * `conflict` once the process has exited.
+   */
   signalProcess(id: string, signal: NodeJS.Signals): Promise<void>;
   /** Resolves with the process's final state once it has exited. */
   waitProcess(id: string, options?: { signal?: AbortSignal }): Promise<ProcessInfo>;
-  /** A byte stream to `host:port` dialled from inside the environment's network namespace. */
+  /**
+   * A byte stream to `host:port` dialled from inside the environment's network namespace; `host`
+   * is 127.0.0.1 when absent and must be loopback, `localhost` or the environment's host name.
+   * Rejects with `port_closed` when nothing listens there. Ending the stream half-closes the
+   * connection. Read it with events or `pipeline`: `for await` destroys it when the server ends,
+   * which also cuts off what is still being written.
+   */
   connectTcp(port: number, host?: string): Promise<Duplex>;
   listPorts(): Promise<ListeningPort[]>;
   close(): void;

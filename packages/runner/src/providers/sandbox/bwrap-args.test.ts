@@ -14,6 +14,7 @@ const plan: BwrapPlan = {
   etcMounts: [{ kind: 'bind', source: '/data/env/etc/passwd', dest: '/etc/passwd' }],
   nodePath: '/usr/bin/node',
   envdPackageDir: '/opt/hangar/envd',
+  nodePtyDir: '/opt/hangar/node_modules/node-pty',
   envdConfigPath: '/data/env/envd.json',
   runDir: '/data/env/run',
   volumes: [
@@ -58,6 +59,11 @@ test('the image is read-only, the volumes read-write, parents mounted before chi
   assert.equal(pairAfter(args, '--ro-bind', '/usr'), '/usr');
   assert.equal(pairAfter(args, '--symlink', 'usr/bin'), '/bin');
   assert.equal(pairAfter(args, '--ro-bind', '/opt/hangar/envd/dist'), '/run/hangar/envd/dist');
+  assert.equal(
+    pairAfter(args, '--ro-bind', '/opt/hangar/node_modules/node-pty'),
+    '/run/hangar/envd/node_modules/node-pty',
+    'node-pty is mounted where envd resolves it',
+  );
   assert.equal(pairAfter(args, '--bind', '/data/env/run'), '/run/hangar/sock');
   const home = args.indexOf('/data/env/home');
   const volume = args.indexOf('/data/volumes/env');

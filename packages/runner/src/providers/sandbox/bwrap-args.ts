@@ -36,6 +36,8 @@ export interface BwrapPlan {
   /** Host paths of the Node binary, envd's package directory and its mounted files. */
   nodePath: string;
   envdPackageDir: string;
+  /** node-pty's package directory, which envd loads to open terminals. */
+  nodePtyDir: string;
   envdConfigPath: string;
   runDir: string;
   /** Read-write mounts, e.g. the home and the workspace volume, host path → sandbox path. */
@@ -93,6 +95,9 @@ export function bwrapOptions(plan: BwrapPlan): string[] {
     '--ro-bind',
     `${plan.envdPackageDir}/dist`,
     `${inside.envdPackage}/dist`,
+    '--ro-bind',
+    plan.nodePtyDir,
+    inside.nodePty,
     '--ro-bind',
     plan.envdConfigPath,
     inside.envdConfig,

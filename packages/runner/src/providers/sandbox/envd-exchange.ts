@@ -1,15 +1,36 @@
 import type { Socket } from 'node:net';
+import { HangarError, isErrorCode } from '@hangar/api';
 import {
+  decodeJson,
   encodeChunked,
   encodeFrame,
   FrameDecoder,
   FrameType,
+  ProtocolError,
   type Frame,
 } from '@hangar/envd/protocol.js';
 import { whenDrained } from '@hangar/envd/drain.js';
 
 /** Handles one frame; a returned promise holds back every later frame until it settles. */
 export type FrameHandler = (frame: Frame) => void | Promise<void>;
+
+export interface Settle<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * How the client's request helpers reach envd: `exchange` runs one request that ends with one
+ * answer (the connection closes when it settles); `connect` hands over a fresh proven
+ * connection for a long-lived stream (attach, TCP).
+ */
+export interface EnvdTransport {
+  readonly environmentId: string;
+  exchange<T>(start: (ex: Exchange, settle: Settle<T>) => FrameHandler): Promise<T>;
+  connect(): Promise<Exchange>;
+  /** The error for a connection that ended before envd answered. */
+  closedEarly(error: Error | undefined): HangarError;
+}
 
 /**
  * Frames of one request on one connection. While a frame handler's promise is pending the
@@ -134,4 +155,22 @@ export async function pumpStdin(
     }
   }
   ex.write(encodeFrame(FrameType.stdinEnd));
+}
+
+export function unexpected(frame: Frame): ProtocolError {
+  return new ProtocolError(`envd sent an unexpected frame 0x${frame.type.toString(16)}`);
+}
+
+export function errorFromFrame(frame: Frame): HangarError {
+  const body = decodeJson(frame) as { code?: unknown; message?: unknown };
+  const message = typeof body.message === 'string' ? body.message : 'envd reported an error';
+  return new HangarError(isErrorCode(body.code) ? body.code : 'internal', message.slice(0, 2000));
+}
+
+export function toHangarError(error: unknown): Error {
+  if (error instanceof HangarError) return error;
+  if (error instanceof ProtocolError) {
+    return new HangarError('internal', `envd protocol error: ${error.message}`, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
 }

@@ -1,4 +1,5 @@
-import { HangarError, isErrorCode, type FileEntry } from '@hangar/api';
+import { HangarError, type FileEntry } from '@hangar/api';
+import type { Duplex } from 'node:stream';
 import {
   decodeJson,
   encodeChunked,
@@ -8,11 +9,37 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   type ExecRequest,
-  type Frame,
 } from '@hangar/envd/protocol.js';
-import type { EnvdClient, ExecOptions, ExecOutcome } from '../provider.js';
+import type {
+  AttachedProcess,
+  AttachOptions,
+  EnvdClient,
+  ExecOptions,
+  ExecOutcome,
+  ListeningPort,
+  ProcessInfo,
+  ProcessSpawnOptions,
+} from '../provider.js';
 import { connectEnvd, type EnvdAuth } from './envd-connect.js';
-import { type Exchange, type FrameHandler, isPromiseLike, pumpStdin } from './envd-exchange.js';
+import {
+  errorFromFrame,
+  isPromiseLike,
+  pumpStdin,
+  toHangarError,
+  unexpected,
+  type EnvdTransport,
+  type Exchange,
+  type FrameHandler,
+  type Settle,
+} from './envd-exchange.js';
+import {
+  attachProcess,
+  listProcesses,
+  signalProcess,
+  spawnProcess,
+  waitProcess,
+} from './envd-processes.js';
+import { connectTcp, listPorts } from './envd-tcp.js';
 
 export type { EnvdAuth } from './envd-connect.js';
 
@@ -38,16 +65,10 @@ export function createEnvdClient(options: EnvdClientOptions): EnvdClient {
   return new SocketEnvdClient(options);
 }
 
-const notYet = (): Promise<never> => Promise.reject(new HangarError('internal', 'not built yet'));
-
-interface Settle<T> {
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-class SocketEnvdClient implements EnvdClient {
+class SocketEnvdClient implements EnvdClient, EnvdTransport {
   private readonly socketPath: string;
   private readonly auth: EnvdAuth;
+  readonly environmentId: string;
   private readonly timeoutMs: number;
   private readonly graceMs: number;
   private readonly open = new Set<Exchange>();
@@ -56,6 +77,7 @@ class SocketEnvdClient implements EnvdClient {
   constructor(options: EnvdClientOptions) {
     this.socketPath = options.socketPath;
     this.auth = options.auth;
+    this.environmentId = options.auth.environmentId;
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.graceMs = options.graceMs ?? 10_000;
   }
@@ -204,14 +226,33 @@ class SocketEnvdClient implements EnvdClient {
     });
   }
 
-  // Placeholders until envd serves processes, terminals, TCP and ports.
-  spawnProcess = notYet;
-  listProcesses = notYet;
-  attachProcess = notYet;
-  signalProcess = notYet;
-  waitProcess = notYet;
-  connectTcp = notYet;
-  listPorts = notYet;
+  spawnProcess(options: ProcessSpawnOptions): Promise<ProcessInfo> {
+    return spawnProcess(this, options);
+  }
+
+  listProcesses(): Promise<ProcessInfo[]> {
+    return listProcesses(this);
+  }
+
+  attachProcess(id: string, options: AttachOptions): Promise<AttachedProcess> {
+    return attachProcess(this, id, options);
+  }
+
+  signalProcess(id: string, signal: NodeJS.Signals): Promise<void> {
+    return signalProcess(this, id, signal);
+  }
+
+  waitProcess(id: string, options?: { signal?: AbortSignal }): Promise<ProcessInfo> {
+    return waitProcess(this, id, options);
+  }
+
+  connectTcp(port: number, host?: string): Promise<Duplex> {
+    return connectTcp(this, port, host);
+  }
+
+  listPorts(): Promise<ListeningPort[]> {
+    return listPorts(this);
+  }
 
   close(): void {
     this.closed = true;
@@ -222,7 +263,7 @@ class SocketEnvdClient implements EnvdClient {
    * Opens a connection and runs one request on it. `start` sends the request and returns the
    * handler for envd's frames; an `error` frame rejects with the `HangarError` it carries.
    */
-  private async exchange<T>(start: (ex: Exchange, settle: Settle<T>) => FrameHandler): Promise<T> {
+  async exchange<T>(start: (ex: Exchange, settle: Settle<T>) => FrameHandler): Promise<T> {
     const ex = await this.connect();
     return new Promise<T>((resolve, reject) => {
       let settled = false;
@@ -241,7 +282,6 @@ class SocketEnvdClient implements EnvdClient {
         },
       };
       ex.onClose((error) => {
-        this.open.delete(ex);
         settle.reject(error instanceof ProtocolError ? error : this.closedEarly(error));
       });
       const handler = start(ex, settle);
@@ -258,7 +298,8 @@ class SocketEnvdClient implements EnvdClient {
     });
   }
 
-  private async connect(): Promise<Exchange> {
+  /** A proven connection of this client's own, closed with it (see {@link EnvdTransport}). */
+  async connect(): Promise<Exchange> {
     if (this.closed) throw new HangarError('internal', 'this envd client was closed');
     const ex = await connectEnvd({
       socketPath: this.socketPath,
@@ -270,10 +311,11 @@ class SocketEnvdClient implements EnvdClient {
       throw new HangarError('internal', 'this envd client was closed');
     }
     this.open.add(ex);
+    ex.onClose(() => this.open.delete(ex));
     return ex;
   }
 
-  private closedEarly(error: Error | undefined): HangarError {
+  closedEarly(error: Error | undefined): HangarError {
     if (this.closed) return new HangarError('internal', 'the envd client was closed');
     const reason = error ? `: ${error.message}` : '';
     return new HangarError(
@@ -281,24 +323,6 @@ class SocketEnvdClient implements EnvdClient {
       `envd closed the connection before answering${reason}; the environment may have stopped`,
     );
   }
-}
-
-function unexpected(frame: Frame): ProtocolError {
-  return new ProtocolError(`envd sent an unexpected frame 0x${frame.type.toString(16)}`);
-}
-
-function errorFromFrame(frame: Frame): HangarError {
-  const body = decodeJson(frame) as { code?: unknown; message?: unknown };
-  const message = typeof body.message === 'string' ? body.message : 'envd reported an error';
-  return new HangarError(isErrorCode(body.code) ? body.code : 'internal', message);
-}
-
-function toHangarError(error: unknown): Error {
-  if (error instanceof HangarError) return error;
-  if (error instanceof ProtocolError) {
-    return new HangarError('internal', `envd protocol error: ${error.message}`, { cause: error });
-  }
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 function parseExit(body: unknown): ExecOutcome {

@@ -5,6 +5,8 @@ export const inside = {
   node: '/run/hangar/node',
   envdPackage: '/run/hangar/envd',
   envdMain: '/run/hangar/envd/dist/main.js',
+  /** Where envd's `require('node-pty')` finds it: node_modules beside envd's package. */
+  nodePty: '/run/hangar/envd/node_modules/node-pty',
   envdConfig: '/run/hangar/envd.json',
   socketDir: '/run/hangar/sock',
   socket: '/run/hangar/sock/envd.sock',

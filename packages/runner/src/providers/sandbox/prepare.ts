@@ -63,6 +63,7 @@ export function prepareSandbox(options: {
   tools: HostTools;
   nodePath: string;
   envdPackageDir: string;
+  nodePtyDir: string;
   /** This boot's envd secret, as hex (see `@hangar/envd/auth.js`). */
   envdSecret: string;
 }): { paths: EnvironmentPaths; command: string[]; hostUser: HostUser } {
@@ -107,6 +108,7 @@ export function prepareSandbox(options: {
       spec.workspaceDir,
       options.nodePath,
       join(options.envdPackageDir, 'dist', 'main.js'),
+      join(options.nodePtyDir, 'package.json'),
     ],
     { uid: hostUser.uid, gids: [hostUser.gid] },
   );
@@ -118,6 +120,7 @@ export function prepareSandbox(options: {
     etcMounts,
     nodePath: options.nodePath,
     envdPackageDir: options.envdPackageDir,
+    nodePtyDir: options.nodePtyDir,
     envdConfigPath: paths.envdConfig,
     runDir: paths.runDir,
     volumes: [

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { detectCgroupHost } from './cgroup-host.js';
 import { cgroupDirs } from './cgroups.js';
 import { environmentPaths } from './layout.js';
-import { SandboxProvider } from './sandbox-provider.js';
+import { defaultEnvdPackageDir, nodePtyPackageDir, SandboxProvider } from './sandbox-provider.js';
 import { sandboxFixture, type SandboxFixture } from './test-support.js';
 
 const execFileAsync = promisify(execFile);
@@ -90,7 +90,8 @@ test('an envd that fails to start fails start with its words, leaving nothing', 
   mkdirSync(join(envdDir, 'dist'), { recursive: true });
   writeFileSync(join(envdDir, 'package.json'), '{"type":"module"}');
   writeFileSync(join(envdDir, 'dist', 'main.js'), 'throw new Error("envd refuses to start");');
-  const provider = fixture.newProvider({ envdPackageDir: envdDir });
+  const nodePtyDir = nodePtyPackageDir(defaultEnvdPackageDir());
+  const provider = fixture.newProvider({ envdPackageDir: envdDir, nodePtyDir });
   const spec = fixture.spec();
   await assert.rejects(provider.start(spec), (error: unknown) => {
     assert.equal((error as { code?: unknown }).code, 'internal');

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HangarError, type Condition } from '@hangar/api';
@@ -36,6 +37,8 @@ export interface SandboxProviderOptions {
   nodePath?: string;
   /** envd's package directory (with `dist/`); the installed `@hangar/envd` when absent. */
   envdPackageDir?: string;
+  /** node-pty's package dir, mounted for envd; the one envd's package resolves when absent. */
+  nodePtyDir?: string;
   /** Name of the cgroup under which every environment gets its own; `hangar` when absent. */
   cgroupParent?: string;
   /** How long start() waits for envd to answer; 10 s when absent. */
@@ -61,6 +64,38 @@ export function defaultEnvdPackageDir(): string {
   return dirname(dirname(realpathSync(protocolFile)));
 }
 
+/** Where node-pty's loader looks for its native part, relative to its package directory. */
+const nodePtyBinaries = ['build/Release/pty.node', 'build/Debug/pty.node'];
+
+/**
+ * node-pty as envd's own package resolves it (envd loads it to open terminals; the sandbox mounts
+ * it read-only beside envd). Throws a `HangarError` saying how to install it when it is missing.
+ */
+export function nodePtyPackageDir(envdPackageDir: string): string {
+  let dir: string;
+  try {
+    const manifest = createRequire(join(envdPackageDir, 'package.json')).resolve(
+      'node-pty/package.json',
+    );
+    dir = dirname(realpathSync(manifest));
+  } catch {
+    throw new HangarError(
+      'internal',
+      `node-pty, which envd needs for terminals, is not installed for ${envdPackageDir}; run ` +
+        '`npm install` in the Hangar installation and restart the runner',
+    );
+  }
+  const prebuilt = `prebuilds/${process.platform}-${process.arch}/pty.node`;
+  if (![...nodePtyBinaries, prebuilt].some((file) => existsSync(join(dir, file)))) {
+    throw new HangarError(
+      'internal',
+      `node-pty at ${dir} has no native build (no build/Release/pty.node); run ` +
+        '`npm rebuild node-pty` (it needs a C++ compiler and python3) and restart the runner',
+    );
+  }
+  return dir;
+}
+
 /**
  * Environments as bubblewrap sandboxes on this host. A sandbox outlives the runner process; its
  * record in the data dir lets a new provider find it again. Every method is idempotent, and
@@ -76,6 +111,7 @@ export class SandboxProvider implements Provider {
   private readonly startTimeoutMs: number;
   private readonly stopGraceMs: number;
   private tools: Promise<HostTools> | undefined;
+  private ptyDir: string | undefined;
   private cgroupHost: CgroupHost | undefined;
   private readonly queues = new Map<string, Promise<unknown>>();
 
@@ -91,6 +127,7 @@ export class SandboxProvider implements Provider {
 
   async check(): Promise<Condition[]> {
     const tools = await this.hostTools();
+    this.nodePtyDir();
     const host = this.cgroups();
     return [
       {
@@ -119,6 +156,7 @@ export class SandboxProvider implements Provider {
         tools,
         nodePath: this.nodePath,
         envdPackageDir: this.envdPackageDir,
+        nodePtyDir: this.nodePtyDir(),
         envdSecret,
       });
       const { cgroups, condition } = await this.makeCgroups(spec);
@@ -280,6 +318,11 @@ export class SandboxProvider implements Provider {
       reason: host.version === 'v2' ? 'CgroupV2' : 'CgroupV1',
       message: `class limits are enforced through cgroup ${host.version} (${where})`,
     };
+  }
+
+  private nodePtyDir(): string {
+    this.ptyDir ??= this.options.nodePtyDir ?? nodePtyPackageDir(this.envdPackageDir);
+    return this.ptyDir;
   }
 
   private cgroups(): CgroupHost {
