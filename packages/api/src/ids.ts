@@ -10,6 +10,7 @@ export function newId(prefix: IdPrefix, length = 16): string {
   return `${prefix}_${out}`;
 }
 
-export type IdPrefix = 'org' | 'usr' | 'tok' | 'run' | 'env' | 'req' | 'enr' | 'grt' | 'aud' | 'ses' | 'prc' | 'key';
+export type IdPrefix =
+  'org' | 'usr' | 'tok' | 'run' | 'env' | 'req' | 'enr' | 'grt' | 'aud' | 'ses' | 'prc' | 'key';
 
 export const idPattern = '^[a-z]{3}_[0-9a-z]{8,40}$';

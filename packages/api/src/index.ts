@@ -17,5 +17,7 @@ export * from './schemas/runners.js';
 export * from './schemas/tokens.js';
 export * from './schemas/audit.js';
 export * from './schemas/gateway.js';
+export * from './schemas/ports.js';
+export * from './schemas/ssh-keys.js';
 export * from './repository-url.js';
 export * from './http-support.js';

@@ -5,8 +5,9 @@ import {
   EnvironmentSpecSchema,
   EnvironmentStatusSchema,
 } from './schemas/environments.js';
-import { RunnerClassSchema } from './schemas/runners.js';
+import { RunnerClassSchema, RunnerSshSchema } from './schemas/runners.js';
 import { AuditDetails, AuditOutcome, AuditTargetSchema } from './schemas/audit.js';
+import { PortNumber, PortShareLevelSchema } from './schemas/ports.js';
 
 /** Messages on the runner's outbound WebSocket. Every message is one JSON text frame. */
 export const runnerProtocolVersion = 1;
@@ -20,6 +21,18 @@ export const DesiredEnvironmentSchema = Type.Object(
     name: EnvironmentName,
     generation: Type.Integer({ minimum: 1 }),
     spec: EnvironmentSpecSchema,
+    ports: Type.Array(
+      Type.Object(
+        { port: PortNumber, level: PortShareLevelSchema },
+        { additionalProperties: false },
+      ),
+      {
+        maxItems: 1000,
+        description:
+          'shared ports at their effective level (after the organization policy); a port not ' +
+          'listed is private. A change comes with the same generation: nothing restarts.',
+      },
+    ),
   },
   { additionalProperties: false },
 );
@@ -83,12 +96,53 @@ export const ErrorMessage = Type.Object(
   { additionalProperties: false },
 );
 
+/** Correlates a runner's request with the control plane's answer; the runner picks it. */
+const RequestId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,100}$' });
+
+export const SshAuthorizationMessage = Type.Union([
+  Type.Object(
+    {
+      type: Type.Literal('ssh-authorization'),
+      requestId: RequestId,
+      ok: Type.Literal(true),
+      token: Type.String({ description: "a grant with ops ['ssh'] for this runner" }),
+      environmentId: Id,
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal('ssh-authorization'),
+      requestId: RequestId,
+      ok: Type.Literal(false),
+      code: Type.String({ maxLength: 100 }),
+      message: Type.String({ maxLength: 1000 }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
+/** Ends live sessions: of one environment, of one actor, or of one actor in one environment. */
+export const RevokeMessage = Type.Object(
+  {
+    type: Type.Literal('revoke'),
+    environmentId: Type.Optional(Id),
+    actorId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    reason: Type.String({ maxLength: 500 }),
+  },
+  { additionalProperties: false },
+);
+
+export type RevokeMessage = Static<typeof RevokeMessage>;
+
 export const ServerMessage = Type.Union([
   ChallengeMessage,
   WelcomeMessage,
   EnvironmentMessage,
   AuditAckMessage,
   ErrorMessage,
+  SshAuthorizationMessage,
+  RevokeMessage,
 ]);
 
 export type ServerMessage = Static<typeof ServerMessage>;
@@ -104,6 +158,7 @@ export const HelloMessage = Type.Object(
     nonce: Type.String({ minLength: 32, maxLength: 100, description: 'fresh, for the welcome' }),
     gatewayUrl: Type.String({ maxLength: 1024 }),
     classes: Type.Array(RunnerClassSchema, { minItems: 1, maxItems: 50 }),
+    ssh: Type.Optional(RunnerSshSchema),
   },
   { additionalProperties: false },
 );
@@ -126,11 +181,43 @@ export const HeartbeatMessage = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * An SSH client offers a public key to the runner's gateway; the control plane decides. The
+ * user name is an environment id, or the name of one of the key owner's environments.
+ */
+export const SshAuthorizeMessage = Type.Object(
+  {
+    type: Type.Literal('ssh-authorize'),
+    requestId: RequestId,
+    username: Type.String({ minLength: 1, maxLength: 100 }),
+    keyType: Type.String({ minLength: 1, maxLength: 100 }),
+    publicKey: Type.String({ minLength: 1, maxLength: 16384, description: 'the key blob, base64' }),
+    sourceAddress: Type.String({ maxLength: 100 }),
+  },
+  { additionalProperties: false },
+);
+
+export type SshAuthorizeMessage = Static<typeof SshAuthorizeMessage>;
+
+/** The last activity time of environments that saw some since the previous report. */
+export const ActivityMessage = Type.Object(
+  {
+    type: Type.Literal('activity'),
+    environments: Type.Array(
+      Type.Object({ environmentId: Id, lastActiveAt: Timestamp }, { additionalProperties: false }),
+      { minItems: 1, maxItems: 500 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const RunnerMessage = Type.Union([
   HelloMessage,
   StatusMessage,
   AuditMessage,
   HeartbeatMessage,
+  SshAuthorizeMessage,
+  ActivityMessage,
 ]);
 
 export type RunnerMessage = Static<typeof RunnerMessage>;

@@ -12,7 +12,10 @@ import type { AccessRule } from './http/access-rules.js';
 import { auditRoutes } from './routes/audit.js';
 import { environmentRoutes } from './routes/environments.js';
 import { metaRoutes } from './routes/meta.js';
+import { orgRoutes } from './routes/org.js';
+import { portRoutes } from './routes/ports.js';
 import { runnerRoutes } from './routes/runners.js';
+import { sshKeyRoutes } from './routes/ssh-keys.js';
 import { tokenRoutes } from './routes/tokens.js';
 import type { RunnerHub } from './runner-hub/hub.js';
 
@@ -96,6 +99,9 @@ export async function buildApp(context: Context, hub: RunnerHub) {
   await app.register(runnerRoutes(context, hub));
   await app.register(environmentRoutes(context));
   await app.register(auditRoutes(context));
+  await app.register(sshKeyRoutes(context));
+  await app.register(portRoutes(context));
+  await app.register(orgRoutes(context));
   await app.ready();
   return { app, routes };
 }

@@ -1,4 +1,4 @@
-import type { DesiredEnvironment } from '@hangar/api';
+import type { DesiredEnvironment, RevokeMessage } from '@hangar/api';
 import type { AuditLog } from './audit/audit-log.js';
 import type { ControlPlaneConfig } from './config.js';
 import type { Logger } from './logger.js';
@@ -6,9 +6,11 @@ import type { SigningKey } from './signing-key.js';
 import type { Database } from './storage/database.js';
 import type { StatusChanges } from './services/status-changes.js';
 
-/** How the API tells a connected runner that a spec changed. */
+/** How the API tells a connected runner that a spec changed, or that sessions must end. */
 export interface RunnerNotifier {
   push(runnerId: string, environment: DesiredEnvironment): void;
+  /** Asks the runner to end live sessions of an environment, of an actor, or both. */
+  revoke(runnerId: string, revoke: Omit<RevokeMessage, 'type'>): void;
   isConnected(runnerId: string): boolean;
 }
 

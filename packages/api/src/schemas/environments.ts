@@ -117,6 +117,12 @@ export const EnvironmentSchema = Type.Object(
     status: EnvironmentStatusSchema,
     createdAt: Timestamp,
     updatedAt: Timestamp,
+    lastActiveAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'the last SSH, terminal, exec, port or file activity its runner reported',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -154,6 +160,18 @@ export const CreateAccessTokenBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** How an SSH client reaches the environment through its runner, with the keys to pin. */
+export const SshEndpointSchema = Type.Object(
+  {
+    address: Type.String({ description: 'host:port of the runner SSH gateway' }),
+    hostKeys: Type.Array(Type.String(), {
+      description: 'the gateway host keys as OpenSSH public key lines, for known_hosts',
+    }),
+    username: Type.String({ description: 'the SSH user name that opens this environment' }),
+  },
+  { additionalProperties: false },
+);
+
 export const AccessTokenResponse = Type.Object(
   {
     token: Type.String(),
@@ -161,6 +179,7 @@ export const AccessTokenResponse = Type.Object(
     gatewayUrl: Type.String(),
     runnerId: Id,
     environmentId: Id,
+    ssh: Type.Optional(SshEndpointSchema),
   },
   { additionalProperties: false },
 );

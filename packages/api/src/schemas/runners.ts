@@ -15,6 +15,25 @@ export const RunnerClassSchema = Type.Object(
 
 export type RunnerClass = Static<typeof RunnerClassSchema>;
 
+/** What a runner publishes about its SSH gateway, checked by the control plane. */
+export const RunnerSshSchema = Type.Object(
+  {
+    address: Type.String({
+      minLength: 1,
+      maxLength: 300,
+      description: 'host:port SSH clients dial; an IPv6 host in brackets',
+    }),
+    hostKeys: Type.Array(Type.String({ minLength: 1, maxLength: 16384 }), {
+      minItems: 1,
+      maxItems: 10,
+      description: 'the gateway host keys, OpenSSH public key lines',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export type RunnerSsh = Static<typeof RunnerSshSchema>;
+
 export const RunnerSchema = Type.Object(
   {
     id: Id,
@@ -23,6 +42,7 @@ export const RunnerSchema = Type.Object(
     state: Type.Union([Type.Literal('pending'), Type.Literal('online'), Type.Literal('offline')]),
     publicKeyFingerprint: Type.Optional(Type.String()),
     gatewayUrl: Type.Optional(Type.String()),
+    ssh: Type.Optional(RunnerSshSchema),
     classes: Type.Array(RunnerClassSchema),
     lastSeenAt: Type.Optional(Timestamp),
     createdAt: Timestamp,

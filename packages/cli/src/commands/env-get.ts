@@ -24,6 +24,7 @@ export function describeEnvironment(environment: Environment): string[] {
   if (status.workspaceFolder) lines.push(`workspace:   ${status.workspaceFolder}`);
   if (status.gatewayUrl) lines.push(`gateway:     ${status.gatewayUrl}`);
   lines.push(`created:     ${environment.createdAt}`);
+  if (environment.lastActiveAt) lines.push(`last active: ${environment.lastActiveAt}`);
   if (status.failure) {
     lines.push(`failure:     ${status.failure.reason}: ${status.failure.message}`);
   }

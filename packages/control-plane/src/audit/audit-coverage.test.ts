@@ -20,6 +20,7 @@ async function cases(t: TestControlPlane): Promise<Record<string, Case>> {
   runner.reportStatus(stopped.id, { phase: 'stopped' }, 1);
   await t.request('POST', `/v1/environments/${stopped.id}/stop`);
   await waitForPhase(t, stopped.id, 'stopped');
+  const publicKey = ed25519Line(runner.keys.publicKey);
   return {
     'POST /v1/tokens': (t) =>
       t.request('POST', '/v1/tokens', { body: { scopes: ['environments:read'], expiresInS: 600 } }),
@@ -43,7 +44,32 @@ async function cases(t: TestControlPlane): Promise<Record<string, Case>> {
       t.request('POST', `/v1/environments/${running.id}/access`, {
         body: { operations: ['exec'] },
       }),
+    'POST /v1/ssh-keys': (t) => t.request('POST', '/v1/ssh-keys', { body: { publicKey } }),
+    'DELETE /v1/ssh-keys/:id': async (t) => {
+      const listed = await t.request<{ sshKeys: { id: string }[] }>('GET', '/v1/ssh-keys');
+      return t.request('DELETE', `/v1/ssh-keys/${listed.body.sshKeys[0]?.id ?? 'none'}`);
+    },
+    'PUT /v1/environments/:id/ports/:port': (t) =>
+      t.request('PUT', `/v1/environments/${running.id}/ports/3000`, { body: { level: 'org' } }),
+    'POST /v1/environments/:id/ports/:port/access': (t) =>
+      t.request('POST', `/v1/environments/${running.id}/ports/3000/access`),
+    'PATCH /v1/org/policy': (t) =>
+      t.request('PATCH', '/v1/org/policy', { body: { maxPortShareLevel: 'public' } }),
   };
+}
+
+/** A valid OpenSSH public key line: the Ed25519 key of the runner's key pair. */
+function ed25519Line(rawBase64url: string): string {
+  const field = (bytes: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.length);
+    return [length, bytes];
+  };
+  const blob = Buffer.concat([
+    ...field(Buffer.from('ssh-ed25519')),
+    ...field(Buffer.from(rawBase64url, 'base64url')),
+  ]);
+  return `ssh-ed25519 ${blob.toString('base64')}`;
 }
 
 for (const backend of testBackends()) {

@@ -16,7 +16,7 @@ test('every route declares an access rule, and every user route refuses a missin
     const userRoutes = t.cp.routes.filter((route) => route.access?.kind === 'user');
     assert.ok(userRoutes.length >= 10);
     for (const route of userRoutes) {
-      const path = route.url.replace(':id', 'env_aaaaaaaaaaaaaaaa');
+      const path = route.url.replace(':id', 'env_aaaaaaaaaaaaaaaa').replace(':port', '3000');
       const response = await t.request(route.method, path, {
         token: null,
         body: route.method === 'GET' || route.method === 'DELETE' ? undefined : {},

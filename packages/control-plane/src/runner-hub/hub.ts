@@ -11,11 +11,16 @@ import {
   validator,
   verifyBytes,
   type DesiredEnvironment,
+  type RevokeMessage,
   type ServerMessage,
+  type SshAuthorizeMessage,
 } from '@hangar/api';
 import type { Context, RunnerNotifier } from '../context.js';
 import type { Logger } from '../logger.js';
+import { ingestActivity } from '../services/activity.js';
 import { runnerById } from '../services/runners.js';
+import { authorizeSsh, refused } from '../ssh/authorize.js';
+import { checkRunnerSsh } from '../ssh/runner-ssh.js';
 import {
   applyStatus,
   desiredFor,
@@ -28,12 +33,17 @@ import {
 const checkMessage = validator(RunnerMessage, 'runner message');
 const helloTimeoutMs = 10000;
 const maxMessageBytes = 4 * 1024 * 1024;
+/** SSH logins one runner connection may have waiting for an answer at once. */
+export const maxOutstandingSshAuthorizations = 20;
+/** Revokes kept for one disconnected runner until it connects again. */
+const maxHeldRevokes = 100;
 
 interface Session {
   runnerId: string;
   orgId: string;
   socket: WebSocket;
   lastMessageAt: number;
+  sshOutstanding: number;
 }
 
 /**
@@ -43,6 +53,7 @@ interface Session {
  */
 export class RunnerHub implements RunnerNotifier {
   private readonly sessions = new Map<string, Session>();
+  private readonly heldRevokes = new Map<string, Omit<RevokeMessage, 'type'>[]>();
   private context: Context | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
 
@@ -62,6 +73,22 @@ export class RunnerHub implements RunnerNotifier {
   push(runnerId: string, environment: DesiredEnvironment): void {
     const session = this.sessions.get(runnerId);
     if (session) send(session.socket, { type: 'environment', environment });
+  }
+
+  /**
+   * Sends a revoke now, or, to a runner that is not connected, on its next welcome: its live
+   * sessions may outlast the outage. Kept in memory only (the newest `maxHeldRevokes`), so a
+   * control plane restart forgets them.
+   */
+  revoke(runnerId: string, revoke: Omit<RevokeMessage, 'type'>): void {
+    const session = this.sessions.get(runnerId);
+    if (session) {
+      send(session.socket, { type: 'revoke', ...revoke });
+      return;
+    }
+    const held = this.heldRevokes.get(runnerId) ?? [];
+    held.push(revoke);
+    this.heldRevokes.set(runnerId, held.slice(-maxHeldRevokes));
   }
 
   async close(): Promise<void> {
@@ -166,9 +193,44 @@ export class RunnerHub implements RunnerNotifier {
         message.records,
       );
       send(socket, { type: 'audit-ack', upToLocalSeq: acked });
+    } else if (message.type === 'ssh-authorize') {
+      this.startSshAuthorization(context, session, message);
+    } else if (message.type === 'activity') {
+      await ingestActivity(context, session.runnerId, message.environments);
     } else {
       throw new Error('hello was already received on this connection');
     }
+  }
+
+  /**
+   * Answers an SSH login without holding up the runner's other messages. At most
+   * `maxOutstandingSshAuthorizations` wait at once per connection; one more is refused at once,
+   * without touching the database, so a runner cannot flood the control plane.
+   */
+  private startSshAuthorization(
+    context: Context,
+    session: Session,
+    message: SshAuthorizeMessage,
+  ): void {
+    const runner = { id: session.runnerId, orgId: session.orgId };
+    if (session.sshOutstanding >= maxOutstandingSshAuthorizations) {
+      this.logger.warn({ runnerId: runner.id }, 'too many SSH authorizations in flight; refusing');
+      const text =
+        `this runner has ${maxOutstandingSshAuthorizations} SSH logins waiting for an ` +
+        'answer already; try again shortly';
+      send(session.socket, refused(message.requestId, 'runner_unavailable', text));
+      return;
+    }
+    session.sshOutstanding += 1;
+    void authorizeSsh(context, runner, message)
+      .catch((error: unknown) => {
+        this.logger.error({ err: error, runnerId: runner.id }, 'SSH authorization failed');
+        return refused(message.requestId, 'internal', 'the control plane could not decide');
+      })
+      .then((answer) => {
+        session.sshOutstanding -= 1;
+        send(session.socket, answer);
+      });
   }
 
   private async authenticate(
@@ -200,16 +262,18 @@ export class RunnerHub implements RunnerNotifier {
         .catch(() => undefined);
       throw new Error('runner authentication failed: unknown runner or bad signature');
     }
+    const ssh = await this.publishedSsh(context, runner.id, runner.org_id, hello, state);
     const previous = this.sessions.get(runner.id);
     const session: Session = {
       runnerId: runner.id,
       orgId: runner.org_id,
       socket,
       lastMessageAt: Date.now(),
+      sshOutstanding: 0,
     };
     this.sessions.set(runner.id, session);
     previous?.socket.close(runnerReplacedCloseCode, 'replaced by a newer connection');
-    await markRunnerConnected(context, runner, hello);
+    await markRunnerConnected(context, runner, { ...hello, ssh });
     await context.audit.record({
       orgId: runner.org_id,
       actor: { kind: 'runner', id: runner.id },
@@ -218,7 +282,7 @@ export class RunnerHub implements RunnerNotifier {
       outcome: 'success',
       requestId: 'runner-connection',
       sourceAddress: state.sourceAddress,
-      details: { gatewayUrl: hello.gatewayUrl },
+      details: { gatewayUrl: hello.gatewayUrl, sshAddress: ssh?.address },
     });
     this.logger.info({ runnerId: runner.id }, 'runner connected');
     send(socket, {
@@ -238,7 +302,39 @@ export class RunnerHub implements RunnerNotifier {
       auditAckedSeq: runner.audit_acked_seq,
       environments: await desiredFor(context, runner.id),
     });
+    for (const revoke of this.heldRevokes.get(runner.id) ?? []) {
+      send(socket, { type: 'revoke', ...revoke });
+    }
+    this.heldRevokes.delete(runner.id);
     return session;
+  }
+
+  /** The SSH gateway the hello publishes, checked; a bad one refuses the hello, audited. */
+  private async publishedSsh(
+    context: Context,
+    runnerId: string,
+    orgId: string,
+    hello: RunnerMessage & { type: 'hello' },
+    state: { sourceAddress: string },
+  ) {
+    if (!hello.ssh) return undefined;
+    try {
+      return checkRunnerSsh(hello.ssh);
+    } catch (error) {
+      await context.audit
+        .record({
+          orgId,
+          actor: { kind: 'runner', id: runnerId },
+          action: 'runner.connect',
+          target: { kind: 'runner', id: runnerId },
+          outcome: 'failure',
+          requestId: 'runner-connection',
+          sourceAddress: state.sourceAddress,
+          details: { reason: `the published SSH gateway is not valid: ${messageOf(error)}` },
+        })
+        .catch(() => undefined);
+      throw error;
+    }
   }
 
   private dropSilent(silentForMs: number): void {

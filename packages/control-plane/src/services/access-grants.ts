@@ -8,7 +8,7 @@ import {
 import type { Context, RequestMeta } from '../context.js';
 import { actorOf, type UserPrincipal } from '../http/principal.js';
 import { loadEnvironmentFor } from './environment-access.js';
-import { runnerById } from './runners.js';
+import { runnerById, runnerSsh } from './runners.js';
 
 const scopeFor: Record<AccessOperation, 'environments:exec' | 'environments:read'> = {
   exec: 'environments:exec',
@@ -72,11 +72,13 @@ export async function createAccessGrant(
     ...meta,
     details: { grant: claims.jti, operations: operations.join(' '), runnerId: runner.id },
   });
+  const ssh = runnerSsh(runner);
   return {
     token: signAccessToken(claims, context.signingKey.privateKey),
     expiresAt: new Date(claims.exp * 1000).toISOString(),
     gatewayUrl: runner.gateway_url,
     runnerId: runner.id,
     environmentId: row.id,
+    ...(ssh ? { ssh: { ...ssh, username: row.id } } : {}),
   };
 }

@@ -23,6 +23,7 @@ export interface EnvironmentRow {
   operation_started_at: number | null;
   created_at: number;
   updated_at: number;
+  last_active_at: number | null;
   [key: string]: string | number | null;
 }
 
@@ -35,7 +36,7 @@ export function statusOf(row: EnvironmentRow): EnvironmentStatus {
 }
 
 export function toEnvironment(row: EnvironmentRow): Environment {
-  return {
+  const environment: Environment = {
     id: row.id,
     orgId: row.org_id,
     ownerId: row.owner_id,
@@ -48,9 +49,17 @@ export function toEnvironment(row: EnvironmentRow): Environment {
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
   };
+  if (row.last_active_at !== null) {
+    environment.lastActiveAt = new Date(row.last_active_at).toISOString();
+  }
+  return environment;
 }
 
-export function toDesired(row: EnvironmentRow): DesiredEnvironment {
+/** The desired state of one environment, with its shared ports at their effective levels. */
+export function toDesired(
+  row: EnvironmentRow,
+  ports: DesiredEnvironment['ports'],
+): DesiredEnvironment {
   return {
     id: row.id,
     orgId: row.org_id,
@@ -58,6 +67,7 @@ export function toDesired(row: EnvironmentRow): DesiredEnvironment {
     name: row.name,
     generation: row.generation,
     spec: specOf(row),
+    ports,
   };
 }
 

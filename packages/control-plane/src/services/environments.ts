@@ -12,12 +12,12 @@ import type { Context, RequestMeta } from '../context.js';
 import { actorOf, isAdmin, type UserPrincipal } from '../http/principal.js';
 import { isUniqueViolation } from '../storage/open.js';
 import { loadEnvironmentFor } from './environment-access.js';
+import { pushDesired } from './desired-state.js';
 import {
   desiredOf,
   initialStatus,
   phaseOf,
   specOf,
-  toDesired,
   toEnvironment,
   type EnvironmentRow,
 } from './environment-rows.js';
@@ -116,7 +116,7 @@ export async function createEnvironment(
     throw error;
   }
   const row = await rowById(context, id);
-  context.runners.push(row.runner_id, toDesired(row));
+  await pushDesired(context, id);
   return toEnvironment(row);
 }
 
@@ -184,7 +184,16 @@ export async function transitionEnvironment(
     return true;
   });
   const row = await rowById(context, id);
-  if (changed) context.runners.push(row.runner_id, toDesired(row));
+  if (changed) {
+    await pushDesired(context, id, { evenIfDeleted: true });
+    // The runner also ends sessions when the desired phase leaves running; this says it twice.
+    if (operation === 'delete') {
+      context.runners.revoke(row.runner_id, {
+        environmentId: id,
+        reason: 'the environment was deleted',
+      });
+    }
+  }
   return { environment: toEnvironment(row), changed };
 }
 

@@ -1,11 +1,12 @@
-import type { EnvironmentStatus, RunnerAuditRecord, RunnerClass } from '@hangar/api';
+import type { EnvironmentStatus, RunnerAuditRecord, RunnerClass, RunnerSsh } from '@hangar/api';
 import {
   ownEnvironments,
   runnerAuditEntry,
   type RunnerRecordCheck,
 } from '../audit/runner-records.js';
 import type { Context } from '../context.js';
-import { toDesired, type EnvironmentRow } from './environment-rows.js';
+import { desiredOfRows } from './desired-state.js';
+import type { EnvironmentRow } from './environment-rows.js';
 import type { RunnerRow } from './runners.js';
 
 /** Every environment a runner must converge, sent whole on each connect (level-triggered). */
@@ -15,17 +16,25 @@ export async function desiredFor(context: Context, runnerId: string) {
        AND NOT (desired_phase = 'deleted' AND phase = 'deleted') ORDER BY created_at, id`,
     [runnerId],
   );
-  return rows.map(toDesired);
+  return desiredOfRows(context.db, rows);
 }
 
 export async function markRunnerConnected(
   context: Context,
   runner: RunnerRow,
-  hello: { gatewayUrl: string; classes: RunnerClass[] },
+  hello: { gatewayUrl: string; classes: RunnerClass[]; ssh?: RunnerSsh | undefined },
 ): Promise<void> {
   await context.db.execute(
-    `UPDATE runners SET connected = 1, last_seen_at = ?, gateway_url = ?, classes = ? WHERE id = ?`,
-    [Date.now(), hello.gatewayUrl, JSON.stringify(hello.classes), runner.id],
+    `UPDATE runners SET connected = 1, last_seen_at = ?, gateway_url = ?, classes = ?,
+       ssh_address = ?, ssh_host_keys = ? WHERE id = ?`,
+    [
+      Date.now(),
+      hello.gatewayUrl,
+      JSON.stringify(hello.classes),
+      hello.ssh?.address ?? null,
+      hello.ssh ? JSON.stringify(hello.ssh.hostKeys) : null,
+      runner.id,
+    ],
   );
 }
 

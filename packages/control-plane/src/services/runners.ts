@@ -7,6 +7,7 @@ import {
   sha256Hex,
   type Runner,
   type RunnerClass,
+  type RunnerSsh,
 } from '@hangar/api';
 import type { Context, RequestMeta } from '../context.js';
 import { systemAuditOrg } from '../http/authenticate.js';
@@ -27,11 +28,19 @@ export interface RunnerRow {
   last_seen_at: number | null;
   audit_acked_seq: number;
   created_at: number;
+  ssh_address: string | null;
+  ssh_host_keys: string | null;
   [key: string]: string | number | null;
 }
 
 export function runnerClasses(row: RunnerRow): RunnerClass[] {
   return JSON.parse(row.classes) as RunnerClass[];
+}
+
+/** The SSH gateway the runner last published, when it serves one. */
+export function runnerSsh(row: RunnerRow): RunnerSsh | undefined {
+  if (row.ssh_address === null || row.ssh_host_keys === null) return undefined;
+  return { address: row.ssh_address, hostKeys: JSON.parse(row.ssh_host_keys) as string[] };
 }
 
 export function toRunner(row: RunnerRow): Runner {
@@ -45,6 +54,8 @@ export function toRunner(row: RunnerRow): Runner {
   };
   if (row.public_key !== null) runner.publicKeyFingerprint = fingerprint(row.public_key);
   if (row.gateway_url !== null) runner.gatewayUrl = row.gateway_url;
+  const ssh = runnerSsh(row);
+  if (ssh) runner.ssh = ssh;
   if (row.last_seen_at !== null) runner.lastSeenAt = new Date(row.last_seen_at).toISOString();
   return runner;
 }

@@ -113,4 +113,40 @@ export const migrations: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'data-plane',
+    statements: [
+      `CREATE TABLE ssh_keys (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        user_id TEXT NOT NULL REFERENCES users(id),
+        name TEXT,
+        key_type TEXT NOT NULL,
+        bits INTEGER NOT NULL,
+        public_key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        UNIQUE (org_id, fingerprint)
+      )`,
+      `CREATE INDEX ssh_keys_user ON ssh_keys (user_id)`,
+      `CREATE TABLE port_shares (
+        environment_id TEXT NOT NULL REFERENCES environments(id),
+        port INTEGER NOT NULL,
+        level TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (environment_id, port)
+      )`,
+      `CREATE TABLE org_policies (
+        org_id TEXT PRIMARY KEY REFERENCES orgs(id),
+        max_port_share_level TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+      `ALTER TABLE runners ADD COLUMN ssh_address TEXT`,
+      `ALTER TABLE runners ADD COLUMN ssh_host_keys TEXT`,
+      `ALTER TABLE environments ADD COLUMN last_active_at BIGINT`,
+    ],
+  },
 ];

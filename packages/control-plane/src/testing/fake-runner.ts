@@ -10,6 +10,7 @@ import {
   type EnvironmentStatus,
   type RunnerClass,
   type RunnerMessage,
+  type RunnerSsh,
   type ServerMessage,
 } from '@hangar/api';
 
@@ -39,7 +40,9 @@ export class ProtocolRunner {
   }
 
   /** Connects and resolves with the welcome, or rejects when the socket closes first. */
-  connect(options: { signWith?: string; classes?: RunnerClass[] } = {}): Promise<ServerMessage> {
+  connect(
+    options: { signWith?: string; classes?: RunnerClass[]; ssh?: RunnerSsh } = {},
+  ): Promise<ServerMessage> {
     const url = `${this.url.replace(/^http/, 'ws')}/v1/runners/connect`;
     const socket = new WebSocket(url);
     this.socket = socket;
@@ -58,6 +61,7 @@ export class ProtocolRunner {
             nonce: randomBytes(32).toString('base64url'),
             gatewayUrl: 'http://127.0.0.1:1',
             classes: options.classes ?? [{ name: 'small', cpu: 1, memoryMiB: 512, pids: 256 }],
+            ...(options.ssh ? { ssh: options.ssh } : {}),
           });
         }
         if (message.type === 'welcome') resolve(message);
@@ -100,6 +104,27 @@ export class ProtocolRunner {
       if (found) return found as T;
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
+  }
+
+  /** Sends an ssh-authorize and waits for the answer with the same request id. */
+  async authorizeSsh(request: {
+    username: string;
+    publicKey: string;
+    keyType?: string;
+    sourceAddress?: string;
+  }): Promise<ServerMessage & { type: 'ssh-authorization' }> {
+    const requestId = `req_${randomBytes(8).toString('hex')}`;
+    this.send({
+      type: 'ssh-authorize',
+      requestId,
+      keyType: request.keyType ?? 'ssh-ed25519',
+      sourceAddress: request.sourceAddress ?? '192.0.2.7',
+      username: request.username,
+      publicKey: request.publicKey,
+    });
+    return this.waitFor<ServerMessage & { type: 'ssh-authorization' }>(
+      (message) => message.type === 'ssh-authorization' && message.requestId === requestId,
+    );
   }
 
   desired(id: string): DesiredEnvironment | undefined {

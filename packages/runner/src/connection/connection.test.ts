@@ -10,20 +10,35 @@ import {
   publicKeyObject,
   signBytes,
 } from '@hangar/api';
+import { HangarError } from '@hangar/api';
 import { ControlPlaneConnection } from './connection.js';
 
 const runnerId = 'run_aaaaaaaaaaaaaaaa';
 
-/** A control plane stand-in on loopback that welcomes with the key it is given. */
-async function controlPlane(signWith: string, claimKey: string) {
+type Frame = { type: string; [key: string]: unknown };
+
+/**
+ * A control plane stand-in on loopback that welcomes with the key it is given; every later
+ * frame goes to `onFrame`, with the socket to answer on.
+ */
+async function controlPlane(
+  signWith: string,
+  claimKey: string,
+  onFrame: (frame: Frame, socket: WebSocket) => void = () => undefined,
+) {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await once(server, 'listening');
+  const hellos: Frame[] = [];
   server.on('connection', (socket: WebSocket) => {
     const serverNonce = 'n'.repeat(43);
     socket.send(JSON.stringify({ type: 'challenge', nonce: serverNonce }));
     socket.on('message', (data: Buffer) => {
-      const hello = JSON.parse(data.toString('utf8')) as { type: string; nonce: string };
-      if (hello.type !== 'hello') return;
+      const hello = JSON.parse(data.toString('utf8')) as Frame & { nonce: string };
+      if (hello.type !== 'hello') {
+        onFrame(hello, socket);
+        return;
+      }
+      hellos.push(hello);
       const signed = controlPlaneWelcomeMessage({
         runnerId,
         runnerNonce: hello.nonce,
@@ -44,12 +59,17 @@ async function controlPlane(signWith: string, claimKey: string) {
     });
   });
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+  return { url: `http://127.0.0.1:${port}`, hellos, close: () => server.close() };
 }
 
-function connect(url: string, pinned: string) {
+function connect(
+  url: string,
+  pinned: string,
+  extra: Partial<ConstructorParameters<typeof ControlPlaneConnection>[0]> = {},
+) {
   const runnerKeys = generateEd25519();
   return new ControlPlaneConnection({
+    ...extra,
     identity: {
       runnerId,
       orgId: 'org_aaaaaaaaaaaaaaaa',
@@ -96,5 +116,90 @@ test('an impostor answering the dial is refused, with its own key or the pinned 
       connection.close();
       cp.close();
     }
+  }
+});
+
+test('authorizeSsh matches each answer to its request, and a revoke is an event', async () => {
+  const keys = generateEd25519();
+  const cp = await controlPlane(keys.privateKey, keys.publicKey, (frame, socket) => {
+    if (frame.type !== 'ssh-authorize') return;
+    const requestId = frame.requestId as string;
+    const answer =
+      frame.username === 'env_aaaaaaaaaaaaaaaa'
+        ? {
+            ok: true,
+            token: `hat1.for-${frame.sourceAddress as string}`,
+            environmentId: frame.username,
+          }
+        : { ok: false, code: 'forbidden', message: 'no' };
+    // Answers go back in the reverse order of the requests.
+    setTimeout(
+      () => socket.send(JSON.stringify({ type: 'ssh-authorization', requestId, ...answer })),
+      frame.username === 'env_aaaaaaaaaaaaaaaa' ? 50 : 0,
+    );
+    if (frame.username === 'revoke-me') {
+      socket.send(
+        JSON.stringify({ type: 'revoke', actorId: 'usr_aaaaaaaaaaaaaaaa', reason: 'key removed' }),
+      );
+    }
+  });
+  const ssh = { address: '127.0.0.1:2222', hostKeys: ['ssh-ed25519 AAAA'] };
+  const connection = connect(cp.url, keys.publicKey, { ssh: () => ssh });
+  try {
+    connection.start();
+    await once(connection, 'welcome');
+    assert.deepEqual(cp.hellos[0]?.ssh, ssh, 'the hello publishes the SSH gateway');
+    const request = { keyType: 'ssh-ed25519', publicKey: 'AAAA' };
+    const revoked = once(connection, 'revoke');
+    const [granted, refused] = await Promise.all([
+      connection.authorizeSsh({ ...request, username: 'env_aaaaaaaaaaaaaaaa', sourceAddress: 'a' }),
+      connection.authorizeSsh({ ...request, username: 'revoke-me', sourceAddress: 'b' }),
+    ]);
+    assert.deepEqual(granted, {
+      ok: true,
+      token: 'hat1.for-a',
+      environmentId: 'env_aaaaaaaaaaaaaaaa',
+    });
+    assert.deepEqual(refused, { ok: false, code: 'forbidden', message: 'no' });
+    const [revoke] = (await revoked) as [{ actorId: string; reason: string }];
+    assert.equal(revoke.actorId, 'usr_aaaaaaaaaaaaaaaa');
+    assert.equal(revoke.reason, 'key removed');
+  } finally {
+    connection.close();
+    cp.close();
+  }
+});
+
+test('authorizeSsh fails as runner_unavailable when unanswered, closed or not connected', async () => {
+  const keys = generateEd25519();
+  let seen = 0;
+  const cp = await controlPlane(keys.privateKey, keys.publicKey, (frame, socket) => {
+    if (frame.type !== 'ssh-authorize') return;
+    seen += 1;
+    if (frame.username === 'drop') socket.terminate();
+  });
+  const connection = connect(cp.url, keys.publicKey, { sshAuthorizeTimeoutMs: 100 });
+  const request = { keyType: 'ssh-ed25519', publicKey: 'AAAA', sourceAddress: '127.0.0.1' };
+  const unavailable = (error: unknown) =>
+    error instanceof HangarError && error.code === 'runner_unavailable';
+  try {
+    await assert.rejects(connection.authorizeSsh({ ...request, username: 'x' }), unavailable);
+    assert.equal(seen, 0, 'nothing is sent before the connection is up');
+    connection.start();
+    await once(connection, 'welcome');
+    await assert.rejects(connection.authorizeSsh({ ...request, username: 'silent' }), (error) => {
+      assert.ok(unavailable(error));
+      assert.match((error as Error).message, /did not answer .* within 100 ms/);
+      return true;
+    });
+    await assert.rejects(connection.authorizeSsh({ ...request, username: 'drop' }), (error) => {
+      assert.ok(unavailable(error));
+      assert.match((error as Error).message, /connection closed/);
+      return true;
+    });
+    assert.equal(seen, 2);
+  } finally {
+    connection.close();
+    cp.close();
   }
 });

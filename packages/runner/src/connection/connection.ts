@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import {
+  HangarError,
   ServerMessage,
+  newId,
   controlPlaneWelcomeMessage,
   verifyBytes,
   runnerChallengeMessage,
@@ -10,8 +12,10 @@ import {
   runnerReplacedCloseCode,
   signBytes,
   validator,
+  type RevokeMessage,
   type RunnerClass,
   type RunnerMessage,
+  type RunnerSsh,
 } from '@hangar/api';
 import type { RunnerIdentity } from '../identity.js';
 import type { Logger } from '../logger.js';
@@ -21,12 +25,37 @@ const checkServerMessage = validator(ServerMessage, 'control plane message');
 
 type Welcome = ServerMessage & { type: 'welcome' };
 type EnvironmentPush = ServerMessage & { type: 'environment' };
+type SshAuthorizationMessage = ServerMessage & { type: 'ssh-authorization' };
 
 export interface ConnectionEvents {
   welcome: [Welcome];
   environment: [EnvironmentPush['environment']];
   auditAck: [number];
+  /** The control plane asks to end live sessions (an SSH key removed, an environment deleted). */
+  revoke: [RevokeMessage];
   disconnected: [];
+}
+
+/** An SSH login the runner's gateway asks the control plane to decide. */
+export interface SshAuthorizeRequest {
+  /** An environment id, or the name of one of the key owner's environments. */
+  username: string;
+  keyType: string;
+  /** The key blob the client offered, base64. */
+  publicKey: string;
+  sourceAddress: string;
+}
+
+export type SshAuthorizeResult =
+  { ok: true; token: string; environmentId: string } | { ok: false; code: string; message: string };
+
+/** How long an SSH authorization may wait for the control plane's answer by default. */
+export const sshAuthorizeTimeoutMs = 10000;
+
+interface PendingAuthorization {
+  resolve: (result: SshAuthorizeResult) => void;
+  reject: (error: HangarError) => void;
+  timer: NodeJS.Timeout;
 }
 
 export type ConnectionState = 'idle' | 'connecting' | 'authenticating' | 'connected' | 'closed';
@@ -44,6 +73,7 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private serverNonce = '';
   private runnerNonce = '';
+  private readonly pendingSsh = new Map<string, PendingAuthorization>();
 
   constructor(
     private readonly options: {
@@ -51,6 +81,10 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
       gatewayUrl: () => string;
       classes: RunnerClass[];
       logger: Logger;
+      /** The SSH gateway to publish in each hello (address and host keys), when there is one. */
+      ssh?: () => RunnerSsh | undefined;
+      /** How long `authorizeSsh` waits for an answer; `sshAuthorizeTimeoutMs` by default. */
+      sshAuthorizeTimeoutMs?: number;
     },
   ) {
     super();
@@ -76,6 +110,67 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
     clearTimeout(this.retryTimer);
     clearInterval(this.heartbeatTimer);
     this.socket?.close(1000, 'runner stopping');
+    this.failPendingSsh('the runner is stopping');
+  }
+
+  /**
+   * Asks the control plane whether an SSH client's key may open the environment its user name
+   * names. Resolves with a grant or a refusal; rejects with `runner_unavailable` when the control
+   * plane is not connected or does not answer in time, so the gateway refuses the login.
+   */
+  authorizeSsh(request: SshAuthorizeRequest): Promise<SshAuthorizeResult> {
+    const requestId = newId('req');
+    const sent = this.send({ type: 'ssh-authorize', requestId, ...request });
+    if (!sent) {
+      return Promise.reject(
+        new HangarError(
+          'runner_unavailable',
+          'the control plane is not connected, so SSH keys cannot be checked; try again later',
+        ),
+      );
+    }
+    const timeoutMs = this.options.sshAuthorizeTimeoutMs ?? sshAuthorizeTimeoutMs;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingSsh.delete(requestId);
+        reject(
+          new HangarError(
+            'runner_unavailable',
+            `the control plane did not answer the SSH authorization within ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      timer.unref();
+      this.pendingSsh.set(requestId, { resolve, reject, timer });
+    });
+  }
+
+  private settleSsh(message: SshAuthorizationMessage): void {
+    const pending = this.pendingSsh.get(message.requestId);
+    if (!pending) {
+      this.options.logger.warn(
+        { requestId: message.requestId },
+        'an SSH authorization nobody waits for (late or unknown); ignored',
+      );
+      return;
+    }
+    this.pendingSsh.delete(message.requestId);
+    clearTimeout(pending.timer);
+    pending.resolve(
+      message.ok
+        ? { ok: true, token: message.token, environmentId: message.environmentId }
+        : { ok: false, code: message.code, message: message.message },
+    );
+  }
+
+  private failPendingSsh(why: string): void {
+    for (const [requestId, pending] of this.pendingSsh) {
+      this.pendingSsh.delete(requestId);
+      clearTimeout(pending.timer);
+      pending.reject(
+        new HangarError('runner_unavailable', `${why}; the SSH authorization got no answer`),
+      );
+    }
   }
 
   private transition(next: ConnectionState): void {
@@ -123,6 +218,7 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
           nonce: this.runnerNonce,
           gatewayUrl: this.options.gatewayUrl(),
           classes: this.options.classes,
+          ...this.sshField(),
         } satisfies RunnerMessage),
       );
     } else if (message.type === 'welcome') {
@@ -144,9 +240,18 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
       this.emit('environment', message.environment);
     } else if (message.type === 'audit-ack') {
       this.emit('auditAck', message.upToLocalSeq);
+    } else if (message.type === 'ssh-authorization') {
+      this.settleSsh(message);
+    } else if (message.type === 'revoke') {
+      this.emit('revoke', message);
     } else {
       this.options.logger.warn({ code: message.code }, message.message);
     }
+  }
+
+  private sshField(): { ssh?: RunnerSsh } {
+    const ssh = this.options.ssh?.();
+    return ssh ? { ssh } : {};
   }
 
   /**
@@ -181,6 +286,7 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
     if (socket !== this.socket) return;
     clearInterval(this.heartbeatTimer);
     const wasConnected = this.state === 'connected';
+    this.failPendingSsh('the control plane connection closed');
     if (wasConnected) this.emit('disconnected');
     if (this.state === 'closed') return;
     if (code === runnerReplacedCloseCode) {

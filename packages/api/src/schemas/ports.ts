@@ -1,0 +1,76 @@
+import { Type, type Static } from 'typebox';
+import { Id, Timestamp } from './common.js';
+
+/** Who may reach a port inside an environment through the runner's HTTP proxy. */
+export const portShareLevels = ['private', 'org', 'public'] as const;
+
+export type PortShareLevel = (typeof portShareLevels)[number];
+
+export const PortShareLevelSchema = Type.Union(
+  [Type.Literal('private'), Type.Literal('org'), Type.Literal('public')],
+  {
+    description:
+      'private: only the environment owner; org: members of the organization; ' +
+      'public: anyone with the link (only while the organization policy allows it)',
+  },
+);
+
+export const PortNumber = Type.Integer({ minimum: 1, maximum: 65535 });
+
+export const PortParams = Type.Object(
+  { id: Id, port: PortNumber },
+  { additionalProperties: false },
+);
+
+export const SetPortShareBody = Type.Object(
+  { level: PortShareLevelSchema },
+  { additionalProperties: false },
+);
+
+export const PortShareSchema = Type.Object(
+  {
+    environmentId: Id,
+    port: PortNumber,
+    level: PortShareLevelSchema,
+    effectiveLevel: Type.Union(
+      [Type.Literal('private'), Type.Literal('org'), Type.Literal('public')],
+      { description: 'the level after the organization policy; what the runner enforces' },
+    ),
+    updatedBy: Id,
+    updatedAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+export type PortShare = Static<typeof PortShareSchema>;
+
+export const PortAccessResponse = Type.Object(
+  {
+    token: Type.String({ description: 'a grant for this one port; send it as ?hangar_grant=' }),
+    expiresAt: Timestamp,
+    url: Type.String({ description: '<runner gateway>/ports/<environment id>/<port>/' }),
+    level: PortShareLevelSchema,
+  },
+  { additionalProperties: false },
+);
+
+export const OrgPolicySchema = Type.Object(
+  {
+    maxPortShareLevel: PortShareLevelSchema,
+    updatedBy: Type.Optional(Id),
+    updatedAt: Type.Optional(Timestamp),
+  },
+  { additionalProperties: false },
+);
+
+export type OrgPolicy = Static<typeof OrgPolicySchema>;
+
+export const UpdateOrgPolicyBody = Type.Object(
+  { maxPortShareLevel: Type.Optional(PortShareLevelSchema) },
+  { additionalProperties: false },
+);
+
+/** The lower of two levels: a share is never wider than the policy allows. */
+export function narrowerLevel(a: PortShareLevel, b: PortShareLevel): PortShareLevel {
+  return portShareLevels.indexOf(a) <= portShareLevels.indexOf(b) ? a : b;
+}

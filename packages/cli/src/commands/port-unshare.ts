@@ -1,0 +1,24 @@
+import { defineCommand } from '../command.js';
+import { resolveEnvironment } from '../environments.js';
+import { describeShare, parsePort, setShare } from '../port-shares.js';
+import { apiFlags, openSession } from '../session.js';
+
+export const command = defineCommand({
+  synopsis: '<env> <port>',
+  description: 'Makes a shared port of your environment private again: only you reach it.',
+  spec: {
+    positionals: [
+      { name: 'env', required: true, describe: 'environment id or name' },
+      { name: 'port', required: true, describe: 'the port inside the environment' },
+    ],
+    flags: { ...apiFlags },
+  },
+  async run({ io, out }, { flags, positionals }) {
+    const port = parsePort(positionals.port, 'port unshare');
+    const { api } = await openSession(io, flags);
+    const environment = await resolveEnvironment(api, positionals.env);
+    const share = await setShare(api, environment.id, port, 'private');
+    out.result(share, () => describeShare(share, environment.name));
+    return 0;
+  },
+});

@@ -1,0 +1,85 @@
+import { HangarError, newId, signAccessToken, type AccessClaims } from '@hangar/api';
+import type { Context, RequestMeta } from '../context.js';
+import { actorOf, isAdmin, type UserPrincipal } from '../http/principal.js';
+import { effectiveLevel, isDeleted } from './desired-state.js';
+import type { EnvironmentRow } from './environment-rows.js';
+import { runnerById } from './runners.js';
+
+/**
+ * A grant for one port of an environment, if its share level admits the caller: `private` only
+ * the owner, `org` and `public` any member of the organization (the runner also admits anyone
+ * without a grant to a public port). A private port of someone else's environment is not found
+ * for those who may not see the environment, and forbidden for admins, who may.
+ */
+export async function createPortGrant(
+  context: Context,
+  principal: UserPrincipal,
+  input: { environmentId: string; port: number },
+  meta: RequestMeta,
+) {
+  const { environmentId, port } = input;
+  const rows = await context.db.query<EnvironmentRow>(
+    'SELECT * FROM environments WHERE id = ? AND org_id = ?',
+    [environmentId, principal.orgId],
+  );
+  const row = rows[0];
+  const hidden = new HangarError(
+    'not_found',
+    `environment ${environmentId} does not exist or is not yours`,
+  );
+  if (!row || isDeleted(row)) throw hidden;
+  const level = await effectiveLevel(context.db, row, port);
+  const isOwner = row.owner_id === principal.userId;
+  if (level === 'private' && !isOwner) {
+    if (!isAdmin(principal) && principal.role !== 'auditor') throw hidden;
+    throw new HangarError(
+      'forbidden',
+      `port ${port} of environment ${row.name} is private: only its owner may open it; ` +
+        'the owner can share it with `hangar port share`',
+    );
+  }
+  const runner = await runnerById(context.db, row.runner_id);
+  if (!runner?.gateway_url) {
+    throw new HangarError(
+      'runner_unavailable',
+      `runner ${row.runner_id} has not reported a gateway address yet; start it`,
+    );
+  }
+  const nowS = Math.floor(Date.now() / 1000);
+  const claims: AccessClaims = {
+    iss: 'hangar',
+    aud: runner.id,
+    org: principal.orgId,
+    env: row.id,
+    act: actorOf(principal),
+    ops: ['ports:connect'],
+    port,
+    iat: nowS,
+    exp: nowS + context.config.accessTokenTtlS,
+    jti: newId('grt'),
+  };
+  await context.audit.record({
+    orgId: principal.orgId,
+    actor: actorOf(principal),
+    action: 'environment.access',
+    target: { kind: 'environment', id: row.id },
+    outcome: 'success',
+    ...meta,
+    details: {
+      method: 'port',
+      grant: claims.jti,
+      operations: 'ports:connect',
+      port,
+      level,
+      owner: isOwner,
+      runnerId: runner.id,
+    },
+  });
+  const gateway = runner.gateway_url.replace(/\/+$/, '');
+  return {
+    token: signAccessToken(claims, context.signingKey.privateKey),
+    expiresAt: new Date(claims.exp * 1000).toISOString(),
+    url: `${gateway}/ports/${row.id}/${port}/`,
+    level,
+  };
+}
