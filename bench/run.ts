@@ -10,6 +10,7 @@ import { AuditLog } from '@hangar/control-plane/audit/audit-log.js';
 import { openDatabase } from '@hangar/control-plane/storage/open.js';
 import { execWith, startSystem } from '#test-support/system.js';
 import { bareBwrap, startSshBaseline } from './baselines.js';
+import { sshBenchmarks } from './ssh.js';
 import { formatFigure, formatRatio, measure } from './stats.js';
 
 const run = promisify(execFile);
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
     } else {
       print('baseline: ssh omitted: no sshd on this machine');
     }
+    await sshBenchmarks(system, runs, print);
   } finally {
     await system.close();
   }

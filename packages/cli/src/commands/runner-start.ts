@@ -7,7 +7,7 @@ import { startRunnerHere } from '../servers/runner-module.js';
 export const command = defineCommand({
   synopsis:
     '--control-plane URL [--enroll TOKEN] --data-dir DIR [--gateway-host H] [--gateway-port N] ' +
-    '[--gateway-url URL] [--config FILE]',
+    '[--gateway-url URL] [--ssh-host H] [--ssh-port N] [--ssh-address HOST[:PORT]] [--config FILE]',
   description:
     'Runs a runner in the foreground until SIGINT or SIGTERM. The first start enrolls with ' +
     '--enroll (from `hangar runner create`; or HANGAR_ENROLLMENT_TOKEN, which stays out of the ' +
@@ -43,6 +43,23 @@ export const command = defineCommand({
         valueName: 'URL',
         describe: 'the gateway URL clients use, when not the listen address',
       },
+      'ssh-host': {
+        type: 'string',
+        valueName: 'H',
+        describe: 'address the SSH gateway listens on (default 127.0.0.1)',
+      },
+      'ssh-port': {
+        type: 'integer',
+        valueName: 'N',
+        min: 0,
+        max: 65535,
+        describe: 'SSH gateway port (default: the gateway port + 1; 0 picks a free one)',
+      },
+      'ssh-address': {
+        type: 'string',
+        valueName: 'HOST[:PORT]',
+        describe: 'the address SSH clients dial, when not the listen address',
+      },
       config: { type: 'string', valueName: 'FILE', describe: 'runner settings file (JSON)' },
       'stop-environments-on-exit': {
         type: 'boolean',
@@ -66,14 +83,19 @@ export const command = defineCommand({
         ...(flags['gateway-host'] ? { gatewayHost: flags['gateway-host'] } : {}),
         ...(flags['gateway-port'] !== undefined ? { gatewayPort: flags['gateway-port'] } : {}),
         ...(gatewayPublicUrl ? { gatewayPublicUrl } : {}),
+        ...(flags['ssh-host'] ? { sshHost: flags['ssh-host'] } : {}),
+        ...(flags['ssh-port'] !== undefined ? { sshPort: flags['ssh-port'] } : {}),
+        ...(flags['ssh-address'] ? { sshPublicAddress: flags['ssh-address'] } : {}),
         ...(flags.config ? { configFile: resolve(io.cwd, flags.config) } : {}),
       },
       io.stderr,
     );
     out.info(
-      `runner ${runner.runnerId} started; gateway ${runner.gatewayUrl}; stop it with Ctrl-C`,
+      `runner ${runner.runnerId} started; gateway ${runner.gatewayUrl}, SSH ` +
+        `${runner.ssh.address}; stop it with Ctrl-C`,
     );
-    out.result({ runnerId: runner.runnerId, gatewayUrl: runner.gatewayUrl, dataDir }, () => []);
+    const summary = { runnerId: runner.runnerId, gatewayUrl: runner.gatewayUrl, dataDir };
+    out.result({ ...summary, sshAddress: runner.ssh.address }, () => []);
     return serveUntilStopped(io, out, () => runner.close());
   },
 });

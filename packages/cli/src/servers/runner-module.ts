@@ -9,6 +9,9 @@ export interface RunnerStartInput {
   gatewayHost?: string;
   gatewayPort?: number;
   gatewayPublicUrl?: string;
+  sshHost?: string;
+  sshPort?: number;
+  sshPublicAddress?: string;
   configFile?: string;
   stopEnvironmentsOnExit?: boolean;
   localRepositoryRoots?: string[];
@@ -18,6 +21,8 @@ export interface RunnerStartInput {
 export interface StartedRunner {
   runnerId: string;
   gatewayUrl: string;
+  /** The SSH gateway: the address clients dial. */
+  ssh: { address: string };
   close(): Promise<void>;
 }
 
