@@ -32,7 +32,7 @@ export interface ExecStreamOptions {
 }
 
 /** The exit code the CLI passes on: the command's own, 124 on timeout, 128+n for signal n. */
-export function exitCodeOf(exit: ExecExit): number {
+export function exitCodeOf(exit: Pick<ExecExit, 'exitCode' | 'signal' | 'timedOut'>): number {
   if (exit.timedOut) return 124;
   if (exit.signal) {
     const number = (constants.signals as Record<string, number | undefined>)[exit.signal];

@@ -63,6 +63,72 @@ export const commandEntries: readonly CommandEntry[] = [
     () => import('./commands/env-logs.js'),
   ),
   entry('env exec', 'run a command in an environment', () => import('./commands/env-exec.js')),
+  entry(
+    'env ps',
+    'list your detached commands and terminals',
+    () => import('./commands/env-ps.js'),
+  ),
+  entry(
+    'env attach',
+    'follow a detached command: its kept output, then live',
+    () => import('./commands/env-attach.js'),
+  ),
+  entry(
+    'env kill',
+    'send a signal to a detached command or terminal',
+    () => import('./commands/env-kill.js'),
+  ),
+  entry(
+    'env wait',
+    'wait for a detached command and exit with its exit code',
+    () => import('./commands/env-wait.js'),
+  ),
+  entry(
+    'env terminal',
+    'open an interactive terminal that survives a dropped connection',
+    () => import('./commands/env-terminal.js'),
+  ),
+  entry(
+    'env ports',
+    'list the ports of an environment, listening or forwarded',
+    () => import('./commands/env-ports.js'),
+  ),
+  entry(
+    'ssh',
+    "open a shell or run a command in an environment with OpenSSH's ssh",
+    () => import('./commands/ssh.js'),
+  ),
+  entry(
+    'ssh-config',
+    'print (or write) a Host block per running environment for ssh, VS Code, JetBrains',
+    () => import('./commands/ssh-config.js'),
+  ),
+  entry(
+    'ssh-key add',
+    'register an SSH public key for your environments',
+    () => import('./commands/ssh-key-add.js'),
+  ),
+  entry('ssh-key list', 'list your SSH keys', () => import('./commands/ssh-key-list.js')),
+  entry(
+    'ssh-key remove',
+    'remove an SSH key, ending its SSH sessions',
+    () => import('./commands/ssh-key-remove.js'),
+  ),
+  entry(
+    'port share',
+    'share a port of an environment: org, public or private',
+    () => import('./commands/port-share.js'),
+  ),
+  entry(
+    'port unshare',
+    'make a shared port private again',
+    () => import('./commands/port-unshare.js'),
+  ),
+  entry(
+    'port open',
+    'print a link to a port, with a grant for your browser',
+    () => import('./commands/port-open.js'),
+  ),
   entry('audit list', 'list audit records, with filters', () => import('./commands/audit-list.js')),
   entry(
     'audit verify',
@@ -83,6 +149,16 @@ export const commandEntries: readonly CommandEntry[] = [
     'token create',
     'create an API token with chosen scopes',
     () => import('./commands/token-create.js'),
+  ),
+  entry(
+    'org policy get',
+    'show the organization policy',
+    () => import('./commands/org-policy-get.js'),
+  ),
+  entry(
+    'org policy set',
+    'change the organization policy (owners and admins)',
+    () => import('./commands/org-policy-set.js'),
   ),
   entry('whoami', 'show who the API token belongs to', () => import('./commands/whoami.js')),
 ];

@@ -18,6 +18,15 @@ const GitCredential = Type.Object(
 
 export type GitCredential = Static<typeof GitCredential>;
 
+/** Shared ports are also served at `<port>-<environment id>.<portsDomain>` (wildcard DNS). */
+const PortsDomain = Type.String({
+  pattern:
+    '^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$',
+  description: 'a lower-case DNS name without port, e.g. ports.dev.example.com',
+});
+/** How long a terminal with no client attached keeps running, so that a client can return. */
+const TerminalGraceMs = Type.Integer({ minimum: 0, maximum: 7 * 24 * 3600 * 1000 });
+
 /** The runner's own settings file (`--config`): what only the customer's side may hold. */
 export const RunnerFileSchema = Type.Object(
   {
@@ -26,6 +35,8 @@ export const RunnerFileSchema = Type.Object(
     localRepositoryRoots: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), { maxItems: 100 }),
     ),
+    portsDomain: Type.Optional(PortsDomain),
+    terminalGraceMs: Type.Optional(TerminalGraceMs),
   },
   { additionalProperties: false },
 );
@@ -38,6 +49,14 @@ export const RunnerConfigSchema = Type.Object(
     gatewayHost: Type.String({ minLength: 1 }),
     gatewayPort: Type.Integer({ minimum: 0, maximum: 65535 }),
     gatewayPublicUrl: Type.Optional(Type.String({ minLength: 1 })),
+    portsDomain: Type.Optional(PortsDomain),
+    terminalGraceMs: TerminalGraceMs,
+    /** The SSH gateway's listen address; 127.0.0.1 unless set. */
+    sshHost: Type.String({ minLength: 1 }),
+    /** The SSH gateway's port: the gateway port + 1 unless set, any free one when that is 0. */
+    sshPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+    /** `host` or `host:port` that clients dial, when not the listen address (behind NAT, say). */
+    sshPublicAddress: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
     sandboxUid: Type.Integer({ minimum: 1, maximum: 4294967294 }),
     sandboxGid: Type.Integer({ minimum: 1, maximum: 4294967294 }),
     sandboxUser: Type.String({ pattern: '^[a-z_][a-z0-9_-]{0,31}$' }),
@@ -56,7 +75,8 @@ export const RunnerConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export type RunnerConfig = Static<typeof RunnerConfigSchema>;
+/** `sshPort` is always set once resolved. */
+export type RunnerConfig = Static<typeof RunnerConfigSchema> & { sshPort: number };
 
 export const defaultClasses = [
   { name: 'small', cpu: 2, memoryMiB: 4096, pids: 2048 },
@@ -67,6 +87,7 @@ export const defaultClasses = [
 export const runnerDefaults = {
   gatewayHost: '127.0.0.1',
   gatewayPort: 7701,
+  sshHost: '127.0.0.1',
   sandboxUid: 1000,
   sandboxGid: 1000,
   sandboxUser: 'dev',
@@ -75,6 +96,7 @@ export const runnerDefaults = {
   localRepositoryRoots: [],
   cloneTimeoutMs: 600000,
   lifecycleTimeoutMs: 1800000,
+  terminalGraceMs: 600000,
   stopEnvironmentsOnExit: false,
   logLevel: 'info',
 } as const;
@@ -121,6 +143,7 @@ export async function resolveRunnerConfig(
   if (config.gatewayPublicUrl) {
     checkUrl(config.gatewayPublicUrl, 'gatewayPublicUrl', ['http:', 'https:']);
   }
+  if (config.sshPublicAddress) checkSshAddress(config.sshPublicAddress);
   for (const root of config.localRepositoryRoots) {
     if (!root.startsWith('/')) {
       throw new HangarError(
@@ -141,5 +164,27 @@ export async function resolveRunnerConfig(
     }
     names.add(item.name);
   }
-  return config;
+  return { ...config, sshPort: sshPortOf(config) };
+}
+
+function sshPortOf(config: Static<typeof RunnerConfigSchema>): number {
+  if (config.sshPort !== undefined) return config.sshPort;
+  if (config.gatewayPort === 0) return 0;
+  if (config.gatewayPort < 65535) return config.gatewayPort + 1;
+  throw new HangarError('invalid_request', 'sshPort has no default when gatewayPort is 65535', {
+    fields: [{ field: 'sshPort', message: 'set it when the gateway port is 65535' }],
+  });
+}
+
+/** `host`, `host:port` or `[v6]:port`: no scheme, user or path, a port from 1 to 65535. */
+function checkSshAddress(value: string): void {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(?::(\d{1,5}))?$/.exec(value);
+  const port = match?.[2] === undefined ? undefined : Number(match[2]);
+  if (!match || (port !== undefined && (port < 1 || port > 65535))) {
+    const message =
+      'must be host or host:port (a port from 1 to 65535), such as ssh.example.com:22';
+    throw new HangarError('invalid_request', `sshPublicAddress ${message}: ${value}`, {
+      fields: [{ field: 'sshPublicAddress', message }],
+    });
+  }
 }

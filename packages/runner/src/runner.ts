@@ -15,6 +15,8 @@ import { StateStore } from './state-store.js';
 import { ActivityTracker } from './sessions/activity.js';
 import { SessionRegistry } from './sessions/registry.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { loadHostKey } from './ssh/host-key.js';
+import { startSshServer, type RunningSshServer } from './ssh/server.js';
 
 function gatewayListenError(error: unknown, config: RunnerConfig): HangarError | undefined {
   const code = (error as NodeJS.ErrnoException).code;
@@ -37,12 +39,35 @@ function gatewayListenError(error: unknown, config: RunnerConfig): HangarError |
   return undefined;
 }
 
+function sshListenError(error: unknown, config: RunnerConfig): HangarError | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  const address = `${config.sshHost}:${config.sshPort}`;
+  if (code === 'EADDRINUSE') {
+    return new HangarError(
+      'conflict',
+      `the SSH gateway address ${address} is already in use; pass --ssh-port with a free port, ` +
+        'or 0 for any',
+      { cause: error },
+    );
+  }
+  if (code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+    return new HangarError(
+      'invalid_request',
+      `the SSH gateway cannot listen on ${address} (${code}); pick another --ssh-host or --ssh-port`,
+      { cause: error },
+    );
+  }
+  return undefined;
+}
+
 export interface RunningRunner {
   runnerId: string;
   gatewayUrl: string;
   reconciler: Reconciler;
   connection: ControlPlaneConnection;
   gatewayRoutes: Awaited<ReturnType<typeof startGateway>>['routes'];
+  /** The SSH gateway: what clients dial and the host keys they pin. */
+  ssh: { address: string; port: number; hostKeys: string[] };
   close(): Promise<void>;
 }
 
@@ -105,6 +130,7 @@ export async function startRunner(
     gatewayUrl: () => gatewayUrl,
     classes: config.classes,
     logger: log,
+    ssh: () => ssh && { address: ssh.address, hostKeys: ssh.hostKeys },
   });
   let inFlight = false;
   const flushAudit = () => {
@@ -167,16 +193,38 @@ export async function startRunner(
     workspaceFolder: (environmentId) => reconciler.statusOf(environmentId)?.workspaceFolder,
     sessions,
     activity,
+    desired: (environmentId) => reconciler.desiredOf(environmentId),
+    portsConfig: (environmentId) => reconciler.portsConfigOf(environmentId),
+    terminalGraceMs: config.terminalGraceMs,
   };
   const gateway = await startGateway(deps, {
     host: config.gatewayHost,
     port: config.gatewayPort,
     ...(config.gatewayPublicUrl ? { publicUrl: config.gatewayPublicUrl } : {}),
+    ...(config.portsDomain ? { portsDomain: config.portsDomain } : {}),
   }).catch(async (error: unknown) => {
     await lock.release();
     throw gatewayListenError(error, config) ?? error;
   });
   gatewayUrl = gateway.url;
+
+  // The SSH gateway: one port for every environment, keys decided by the control plane.
+  let ssh: RunningSshServer | undefined;
+  try {
+    ssh = await startSshServer(
+      { ...deps, authorize: (request) => connection.authorizeSsh(request) },
+      {
+        host: config.sshHost,
+        port: config.sshPort,
+        hostKey: await loadHostKey(config.dataDir),
+        ...(config.sshPublicAddress ? { publicAddress: config.sshPublicAddress } : {}),
+      },
+    );
+  } catch (error) {
+    await gateway.close();
+    await lock.release();
+    throw sshListenError(error, config) ?? error;
+  }
 
   connection.on('welcome', (welcome) => {
     void (async () => {
@@ -204,6 +252,42 @@ export async function startRunner(
   connection.on('disconnected', () => {
     inFlight = false;
   });
+
+  // Data plane messages: the control plane revokes sessions; the runner reports activity.
+  connection.on('revoke', (revoke) => {
+    const { environmentId, actorId, reason } = revoke;
+    if (environmentId === undefined && actorId === undefined) {
+      log.warn('a revoke that names neither an environment nor an actor; ignored');
+      return;
+    }
+    const filter = {
+      ...(environmentId !== undefined ? { environmentId } : {}),
+      ...(actorId !== undefined ? { actorId } : {}),
+    };
+    const ended = sessions.closeWhere(filter, reason);
+    log.info({ ...filter, ended }, 'sessions revoked by the control plane');
+  });
+  const sendActivity = (batch: Array<{ environmentId: string; lastActiveAt: string }>) => {
+    for (let start = 0; start < batch.length; start += 500) {
+      connection.send({ type: 'activity', environments: batch.slice(start, start + 500) });
+    }
+  };
+  // Activity seen while disconnected stays unreported until the next connection.
+  const activityTimer = setInterval(() => {
+    if (connection.connected) sendActivity(activity.takeUnreported());
+  }, 15000);
+  activityTimer.unref();
+  connection.on('welcome', () => {
+    // Every known time again: a report lost with the last connection is made good, and the
+    // control plane only ever moves a time forward.
+    activity.takeUnreported();
+    sendActivity(
+      reconciler.allStatuses().flatMap(([environmentId]) => {
+        const at = activity.lastActiveAt(environmentId);
+        return at ? [{ environmentId, lastActiveAt: at.toISOString() }] : [];
+      }),
+    );
+  });
   connection.start();
   log.info({ gatewayUrl, controlPlaneUrl: config.controlPlaneUrl }, 'runner started');
 
@@ -213,12 +297,15 @@ export async function startRunner(
     reconciler,
     connection,
     gatewayRoutes: gateway.routes,
+    ssh: { address: ssh.address, port: ssh.port, hostKeys: ssh.hostKeys },
     async close() {
       connection.close();
+      clearInterval(activityTimer);
       await reconciler.drain();
       if (config.stopEnvironmentsOnExit) {
         for (const [id] of reconciler.allStatuses()) await provider.stop(id).catch(() => undefined);
       }
+      await ssh?.close();
       await gateway.close();
       await lock.release();
       log.info('runner stopped');

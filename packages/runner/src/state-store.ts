@@ -1,6 +1,7 @@
 import { mkdir, readFile, readdir, rename, rm, writeFile, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DesiredEnvironment, EnvironmentStatus } from '@hangar/api';
+import type { PortsConfig } from './devcontainer/index.js';
 
 /** What the runner remembers of one environment between its own restarts. */
 export interface LocalEnvironment {
@@ -15,6 +16,8 @@ export interface LocalEnvironment {
   hooksDone: string[];
   /** devcontainer `remoteEnv`, resolved: set for every command the gateway runs. */
   remoteEnv?: Record<string, string>;
+  /** devcontainer `forwardPorts` and `portsAttributes`, for the gateway's port list. */
+  ports?: PortsConfig;
   /** Set before a sandbox boot and cleared once postStartCommand ran for that boot. */
   postStartPending: boolean;
 }

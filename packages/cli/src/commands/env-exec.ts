@@ -7,9 +7,12 @@ import { UsageError } from '../errors.js';
 import { exitCodeOf, runExecStream, type ExecRequest } from '../exec-stream.js';
 import { gatewayClient, requestAccess, type GatewayAccess } from '../gateway.js';
 import type { Output } from '../output.js';
+import { startDetached } from '../process-client.js';
 import { apiFlags, openSession } from '../session.js';
 
 const envPattern = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
+const commandPath = 'env exec';
+const maxAttachedTimeoutS = 86400;
 
 /** `--env K=V` pairs as an object; a bad one is a usage error naming it. */
 export function envFrom(pairs: readonly string[]): Record<string, string> | undefined {
@@ -20,7 +23,7 @@ export function envFrom(pairs: readonly string[]): Record<string, string> | unde
     if (!match) {
       throw new UsageError(
         `--env ${pair} is not NAME=VALUE with a NAME of letters, digits and _ (not first)`,
-        { commandPath: 'env exec', fields: [{ field: 'env', message: 'must be NAME=VALUE' }] },
+        { commandPath, fields: [{ field: 'env', message: 'must be NAME=VALUE' }] },
       );
     }
     env[match[1] ?? ''] = match[2] ?? '';
@@ -52,14 +55,29 @@ async function execBuffered(
   return exitCodeOf(result);
 }
 
+/** With --detach: starts the command on its own and prints its process id. */
+async function execDetached(out: Output, access: GatewayAccess, request: ExecRequest) {
+  const info = await startDetached(access, request);
+  out.result(info, () => info.id);
+  const env = access.environmentId;
+  out.info(
+    `started ${info.id}; \`hangar env attach ${env} ${info.id}\` follows it, ` +
+      `\`hangar env wait ${env} ${info.id}\` waits for its exit code`,
+  );
+  return 0;
+}
+
 export const command = defineCommand({
-  synopsis: '<env> [--timeout S] [--cwd DIR] [--env K=V]... [--stdin|--no-stdin] -- <command...>',
+  synopsis:
+    '<env> [--detach] [--timeout S] [--cwd DIR] [--env K=V]... [--stdin|--no-stdin] -- <command...>',
   description:
     "Runs a command in a running environment, straight through its runner's gateway. stdout " +
     "and stderr arrive as raw bytes on this process's stdout and stderr; stdin is forwarded " +
     "when it is not a terminal (or with --stdin). Exits with the command's exit code, 128+n " +
     'when signal n killed it, 124 when --timeout ended it. With --json, prints the result ' +
-    '(output base64) instead of streaming.',
+    '(output base64) instead of streaming. With --detach, the command runs on without this ' +
+    'process (up to --timeout, 24 hours by default, 7 days at most): its process id is printed ' +
+    'for `hangar env attach`, `env wait`, `env kill` and `env ps`.',
   spec: {
     positionals: [{ name: 'env', required: true, describe: 'environment id or name' }],
     rest: {
@@ -72,8 +90,13 @@ export const command = defineCommand({
         type: 'duration',
         valueName: 'S',
         min: 0.001,
-        max: 86400,
-        describe: 'kill the command after S seconds (also 90s, 15m, 2h)',
+        max: 7 * 86400,
+        describe:
+          'kill the command after S seconds (also 90s, 15m, 2h); 1 day at most unless --detach',
+      },
+      detach: {
+        type: 'boolean',
+        describe: 'start the command on its own, print its process id and return',
       },
       cwd: { type: 'string', valueName: 'DIR', describe: 'working directory (default: workspace)' },
       env: {
@@ -88,12 +111,22 @@ export const command = defineCommand({
   },
   async run({ io, out }, { flags, positionals, rest }) {
     if (rest.length === 0) {
-      throw new UsageError('missing the command to run, after --', { commandPath: 'env exec' });
+      throw new UsageError('missing the command to run, after --', { commandPath });
     }
     if (flags.stdin && flags['no-stdin']) {
-      throw new UsageError('--stdin and --no-stdin contradict each other', {
-        commandPath: 'env exec',
+      throw new UsageError('--stdin and --no-stdin contradict each other', { commandPath });
+    }
+    if (flags.detach && flags.stdin) {
+      throw new UsageError('--detach takes no stdin: the command runs on without this process', {
+        commandPath,
       });
+    }
+    if (!flags.detach && flags.timeout !== undefined && flags.timeout > maxAttachedTimeoutS) {
+      throw new UsageError(
+        `--timeout is at most ${maxAttachedTimeoutS} s (1 day) unless --detach; ` +
+          'a longer command should run detached',
+        { commandPath, fields: [{ field: 'timeout', message: 'must be at most 86400 s' }] },
+      );
     }
     const env = envFrom(flags.env);
     const request: ExecRequest = { command: rest };
@@ -101,7 +134,8 @@ export const command = defineCommand({
     if (env) request.env = env;
     if (flags.timeout !== undefined)
       request.timeoutMs = Math.max(1, Math.round(flags.timeout * 1000));
-    const forwardStdin = flags.stdin || (!flags['no-stdin'] && io.stdin.isTTY !== true);
+    const forwardStdin =
+      !flags.detach && (flags.stdin || (!flags['no-stdin'] && io.stdin.isTTY !== true));
 
     const { api } = await openSession(io, flags);
     const environment = await resolveEnvironment(api, positionals.env);
@@ -113,6 +147,7 @@ export const command = defineCommand({
       );
     }
     const access = await requestAccess(api, environment.id, ['exec']);
+    if (flags.detach) return execDetached(out, access, request);
     const stdin = forwardStdin ? io.stdin : undefined;
     if (out.json) return execBuffered(out, access, request, stdin);
     const exit = await runExecStream({

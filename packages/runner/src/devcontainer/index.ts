@@ -21,6 +21,14 @@ export {
 } from './substitute.js';
 export { applyContainerEnv } from './container-env.js';
 export {
+  noPortsConfig,
+  portLook,
+  portsConfigOf,
+  type PortLook,
+  type PortMatch,
+  type PortsConfig,
+} from './ports.js';
+export {
   HOOK_RUNS,
   HOST_HOOK,
   LIFECYCLE_HOOKS,

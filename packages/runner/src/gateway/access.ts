@@ -7,9 +7,35 @@ import {
 } from '@hangar/api';
 import type { GatewayDeps } from './deps.js';
 
-/** Every gateway route declares one of these in `config.grant`; a route without one is refused. */
+/**
+ * Every gateway route declares one of these in `config.grant`; a route without one is refused.
+ * `share` is the port proxy's own: it checks each request against the port's share level.
+ */
 export type GatewayRule =
-  { kind: 'public'; why: string } | { kind: 'grant'; operation: AccessOperation };
+  | { kind: 'public'; why: string }
+  | { kind: 'grant'; operation: AccessOperation }
+  | { kind: 'share'; why: string };
+
+/** Browsers cannot set headers on a WebSocket, so they offer the grant as a subprotocol. */
+export const grantProtocolPrefix = 'hangar-grant.';
+
+/** The bearer token of a request, or the grant a WebSocket client offered as a subprotocol. */
+function tokenOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const bearer = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
+  if (bearer) return bearer;
+  const offered = request.headers['sec-websocket-protocol'];
+  const protocols = typeof offered === 'string' ? offered.split(',') : [];
+  const grant = protocols
+    .map((item) => item.trim())
+    .find((item) => item.startsWith(grantProtocolPrefix));
+  return grant?.slice(grantProtocolPrefix.length) || undefined;
+}
+
+/** The subprotocol the gateway answers with: the first one offered that is not a grant. */
+export function chooseProtocol(protocols: Set<string>): string | false {
+  return [...protocols].find((item) => !item.startsWith(grantProtocolPrefix)) ?? false;
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -20,7 +46,7 @@ declare module 'fastify' {
   }
 }
 
-const reasons = {
+export const tokenProblems = {
   malformed: 'the access token is malformed',
   bad_signature: 'the access token was not signed by this runner control plane',
   expired: 'the access token has expired; ask the control plane for a new one',
@@ -35,9 +61,11 @@ const reasons = {
 export function checkGrant(deps: GatewayDeps, rule: GatewayRule) {
   return async (request: FastifyRequest): Promise<void> => {
     if (rule.kind === 'public') return;
+    if (rule.kind === 'share') {
+      throw new HangarError('internal', 'a share rule belongs to the port proxy, not a route');
+    }
     const environmentId = (request.params as { id?: string }).id ?? '';
-    const header = request.headers.authorization;
-    const token = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
+    const token = tokenOf(request);
     const refuse = async (
       code: 'unauthenticated' | 'forbidden',
       message: string,
@@ -66,7 +94,7 @@ export function checkGrant(deps: GatewayDeps, rule: GatewayRule) {
     const check = verifyAccessToken(token, identity.controlPlanePublicKey, {
       audience: identity.runnerId,
     });
-    if (!check.ok) throw await refuse('unauthenticated', reasons[check.reason]);
+    if (!check.ok) throw await refuse('unauthenticated', tokenProblems[check.reason]);
     const { claims } = check;
     if (claims.env !== environmentId) {
       throw await refuse('forbidden', 'the access token is for another environment', claims.act);

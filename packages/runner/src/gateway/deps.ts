@@ -1,4 +1,6 @@
+import type { DesiredEnvironment } from '@hangar/api';
 import type { AuditDraft } from '../audit-queue.js';
+import type { PortsConfig } from '../devcontainer/index.js';
 import type { RunnerIdentity } from '../identity.js';
 import type { Logger } from '../logger.js';
 import type { EnvdClient } from '../providers/provider.js';
@@ -25,4 +27,10 @@ export interface GatewayDeps {
   sessions: SessionRegistry;
   /** Input, exec, port traffic and file writes mark the environment active. */
   activity: ActivityTracker;
+  /** What the control plane wants of the environment (owner, org, port shares), if it is here. */
+  desired: (environmentId: string) => DesiredEnvironment | undefined;
+  /** devcontainer `forwardPorts` and `portsAttributes`, for the port list. */
+  portsConfig: (environmentId: string) => PortsConfig;
+  /** How long a terminal with no client attached keeps running (envd `unattachedGraceMs`). */
+  terminalGraceMs: number;
 }

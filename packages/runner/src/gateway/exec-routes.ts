@@ -62,6 +62,7 @@ export function execRoutes(deps: GatewayDeps, limits: StreamLimits = defaultStre
           else into.push(chunk);
         };
         const { stdin, ...rest } = body;
+        deps.activity.touch(id);
         const outcome = await runExec(deps, {
           claims: claimsOf(request),
           environmentId: id,
@@ -123,14 +124,17 @@ export function execRoutes(deps: GatewayDeps, limits: StreamLimits = defaultStre
             void start(bytes.toString('utf8'));
             return;
           }
-          if (isBinary && bytes[0] === streamTag.stdin) stdin.push(bytes.subarray(1));
-          else if (!isBinary && bytes.toString('utf8').includes('"stdin-end"')) stdin.end();
+          if (isBinary && bytes[0] === streamTag.stdin) {
+            deps.activity.touch(id);
+            stdin.push(bytes.subarray(1));
+          } else if (!isBinary && bytes.toString('utf8').includes('"stdin-end"')) stdin.end();
         });
         const start = async (text: string) => {
           try {
             const begin = checkStreamStart(JSON.parse(text));
             const { stdin: wantsStdin, ...rest } = begin;
             if (!wantsStdin) stdin.end();
+            deps.activity.touch(id);
             const outcome = await runExec(deps, {
               claims,
               environmentId: id,

@@ -106,6 +106,7 @@ export function fileRoutes(deps: GatewayDeps) {
         const { id } = request.params;
         const { path, mode } = request.query;
         const data = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        deps.activity.touch(id);
         const envd = await deps.envd(id);
         try {
           await audited(

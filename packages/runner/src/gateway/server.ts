@@ -1,4 +1,6 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import Fastify from 'fastify';
 import websocket from '@fastify/websocket';
 import {
@@ -8,11 +10,16 @@ import {
   toHangarError,
   HangarError,
 } from '@hangar/api';
-import { checkGrant, type GatewayRule } from './access.js';
+import { checkGrant, chooseProtocol, type GatewayRule } from './access.js';
 import type { GatewayDeps } from './deps.js';
 import { execRoutes } from './exec-routes.js';
 import { fileRoutes } from './file-routes.js';
 import { logsRoute } from './logs-route.js';
+import { PortProxy } from './port-proxy.js';
+import { portRoutes } from './port-routes.js';
+import { PortUrls } from './port-target.js';
+import { processRoutes } from './process-routes.js';
+import { terminalRoutes } from './terminal-routes.js';
 
 export interface GatewayRoute {
   method: string;
@@ -20,20 +27,55 @@ export interface GatewayRoute {
   grant: GatewayRule | undefined;
 }
 
+const shareRule: GatewayRule = {
+  kind: 'share',
+  why: "checked on every request against the port's share level; public ports need no grant",
+};
+
 /**
- * The runner's data plane, which clients reach directly: exec, files and logs of the
- * environments this runner holds. Command output and file contents go from here to the client
- * and nowhere else. Every route declares the grant it needs; one without is refused at build.
+ * The runner's data plane, which clients reach directly: exec, durable commands, terminals,
+ * files, logs and ports of the environments this runner holds, and the proxy to shared ports.
+ * Command output, terminal streams and file contents go from here to the client and nowhere
+ * else. Every route declares the grant it needs; one without is refused at build.
  */
 export async function startGateway(
   deps: GatewayDeps,
-  options: { host: string; port: number; publicUrl?: string },
+  options: { host: string; port: number; publicUrl?: string; portsDomain?: string },
 ) {
-  const routes: GatewayRoute[] = [];
+  const routes: GatewayRoute[] = [
+    { method: 'ALL', url: '/ports/:id/:port/*', grant: shareRule },
+    ...(options.portsDomain
+      ? [{ method: 'ALL', url: `<port>-<id>.${options.portsDomain}/*`, grant: shareRule }]
+      : []),
+  ];
+  const urls = new PortUrls(options.portsDomain);
+  const proxy = new PortProxy(deps, urls, options.portsDomain);
+  // WebSocket upgrades for the API reach the WebSocket plugin through this server, which never
+  // listens; upgrades for shared ports go to the proxy.
+  const apiUpgrades = createServer();
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'gateway' }),
     genReqId: () => newId('req'),
     bodyLimit: 1024 * 1024,
+    serverFactory: (handler) => {
+      const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+        const target = portTarget(proxy, request, response);
+        if (target === undefined) handler(request, response);
+        else if (target) void proxy.serve(request, response, target);
+      });
+      server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+        let target;
+        try {
+          target = proxy.targetOf(request);
+        } catch (error) {
+          proxy.refuseUpgrade(socket, error);
+          return;
+        }
+        if (target) void proxy.upgrade(request, socket, head, target);
+        else apiUpgrades.emit('upgrade', request, socket, head);
+      });
+      return server;
+    },
   });
   app.setValidatorCompiler(({ schema, httpPart }) => compileRequestValidator(schema, httpPart));
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -62,7 +104,14 @@ export async function startGateway(
   app.addHook('onSend', async (_request, reply) => {
     reply.header('cache-control', 'no-store');
   });
-  await app.register(websocket, { options: { maxPayload: 16 * 1024 * 1024 } });
+  app.addHook('preClose', async () => proxy.close());
+  await app.register(websocket, {
+    options: {
+      maxPayload: 16 * 1024 * 1024,
+      server: apiUpgrades,
+      handleProtocols: chooseProtocol,
+    },
+  });
   app.get(
     '/v1/health',
     { config: { grant: { kind: 'public', why: 'liveness probes carry no credentials' } } },
@@ -71,9 +120,23 @@ export async function startGateway(
   await app.register(execRoutes(deps));
   await app.register(fileRoutes(deps));
   await app.register(logsRoute(deps));
+  await app.register(processRoutes(deps));
+  await app.register(terminalRoutes(deps));
+  await app.register(portRoutes(deps, urls));
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = options.publicUrl ?? `http://${host}:${address.port}`;
+  urls.setBase(url);
   return { url, routes, close: () => app.close() };
+}
+
+/** The shared port a request is for; `undefined` for the API; `null` once a bad one is refused. */
+function portTarget(proxy: PortProxy, request: IncomingMessage, response: ServerResponse) {
+  try {
+    return proxy.targetOf(request);
+  } catch (error) {
+    proxy.refuse(response, error);
+    return null;
+  }
 }

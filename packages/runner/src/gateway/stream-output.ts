@@ -39,9 +39,15 @@ export class StreamOutput {
     socket.once('close', () => this.release());
   }
 
+  /** One binary frame: the tag byte, then the chunk. */
   send(tag: number, chunk: Buffer): void | Promise<void> {
+    return this.sendBytes(Buffer.concat([Buffer.from([tag]), chunk]));
+  }
+
+  /** One binary frame of exactly these bytes (a terminal's output, which has one stream). */
+  sendBytes(frame: Buffer): void | Promise<void> {
     if (this.cut || this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(Buffer.concat([Buffer.from([tag]), chunk]), () => this.onFlushed());
+    this.socket.send(frame, () => this.onFlushed());
     const buffered = this.socket.bufferedAmount;
     if (buffered > this.limits.maxBufferedBytes) {
       this.cutOff(`more than ${this.limits.maxBufferedBytes} bytes of output waited for it`);

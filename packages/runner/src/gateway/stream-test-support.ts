@@ -5,24 +5,41 @@ import {
   privateKeyObject,
   publicKeyObject,
   signAccessToken,
+  type AccessClaims,
   type AccessOperation,
+  type DesiredEnvironment,
 } from '@hangar/api';
 import { pino } from 'pino';
 import type { AuditDraft } from '../audit-queue.js';
+import { noPortsConfig, type PortsConfig } from '../devcontainer/index.js';
 import type { Provider } from '../providers/provider.js';
 import { StateStore } from '../state-store.js';
 import type { GatewayDeps } from './deps.js';
 import { ActivityTracker } from '../sessions/activity.js';
 import { SessionRegistry } from '../sessions/registry.js';
 
-/** Gateway dependencies around a real provider, with the audit records kept in memory. */
+/** What a test may change in a grant: who holds it, for which org, port and runner. */
+export type GrantOverrides = Partial<Pick<AccessClaims, 'org' | 'port' | 'aud'>> & {
+  actorId?: string;
+};
+
+export const testOwnerId = 'usr_streamtest01';
+
+/**
+ * Gateway dependencies around a real provider, with the audit records kept in memory. The
+ * environments the control plane would want go into `desired` (owner `testOwnerId`, the test
+ * org); their devcontainer port settings into `portsConfigs`.
+ */
 export function gatewayDeps(
   provider: Provider,
   dataDir: string,
 ): {
   deps: GatewayDeps;
   audit: AuditDraft[];
-  grant(environmentId: string, ops: AccessOperation[]): string;
+  desired: Map<string, DesiredEnvironment>;
+  portsConfigs: Map<string, PortsConfig>;
+  orgId: string;
+  grant(environmentId: string, ops: AccessOperation[], overrides?: GrantOverrides): string;
 } {
   const controlPlane = generateEd25519();
   const runner = generateEd25519();
@@ -48,23 +65,34 @@ export function gatewayDeps(
     workspaceFolder: () => '/workspaces/repo',
     sessions: new SessionRegistry({ audit: auditSink, logger }),
     activity: new ActivityTracker(),
+    desired: (environmentId) => desired.get(environmentId),
+    portsConfig: (environmentId) => portsConfigs.get(environmentId) ?? noPortsConfig,
+    terminalGraceMs: 60_000,
   };
-  const grant = (environmentId: string, ops: AccessOperation[]): string => {
+  const desired = new Map<string, DesiredEnvironment>();
+  const portsConfigs = new Map<string, PortsConfig>();
+  const grant = (
+    environmentId: string,
+    ops: AccessOperation[],
+    overrides: GrantOverrides = {},
+  ): string => {
     const nowS = Math.floor(Date.now() / 1000);
-    const claims = {
+    const { actorId, ...rest } = overrides;
+    const claims: AccessClaims = {
       iss: 'hangar' as const,
       aud: identity.runnerId,
       org: identity.orgId,
       env: environmentId,
-      act: { kind: 'user' as const, id: 'usr_streamtest01' },
+      act: { kind: 'user' as const, id: actorId ?? testOwnerId },
       ops,
       iat: nowS,
       exp: nowS + 300,
       jti: `grt_${randomBytes(8).toString('hex')}`,
+      ...rest,
     };
     return signAccessToken(claims, privateKeyObject(controlPlane.privateKey));
   };
-  return { deps, audit, grant };
+  return { deps, audit, desired, portsConfigs, orgId: identity.orgId, grant };
 }
 
 /** One masked text frame, as a client sends it. */

@@ -8,7 +8,13 @@ import {
   type Step,
 } from '@hangar/api';
 import type { RunnerConfig } from '../config.js';
-import { HOOK_RUNS, planHooks, skippedHostCommand, type HookPlan } from '../devcontainer/index.js';
+import {
+  HOOK_RUNS,
+  planHooks,
+  skippedHostCommand,
+  type HookPlan,
+  type PortsConfig,
+} from '../devcontainer/index.js';
 import type { Logger } from '../logger.js';
 import type { Provider } from '../providers/provider.js';
 import type { LocalEnvironment, StateStore } from '../state-store.js';
@@ -28,6 +34,8 @@ export interface ConvergeDeps {
   report: (environmentId: string, status: EnvironmentStatus) => void;
   /** Tells the runner the variables that commands in the environment run with. */
   remember?: (environmentId: string, remoteEnv: Record<string, string>) => void;
+  /** Tells the runner the devcontainer's port settings, for the gateway's port list. */
+  rememberPorts?: (environmentId: string, ports: PortsConfig) => void;
 }
 
 /** One environment's convergence towards its desired phase. Every step is idempotent. */
@@ -42,9 +50,13 @@ export class EnvironmentWorker {
 
   async run(): Promise<void> {
     const { store } = this.deps;
-    this.state = (await store.load(this.desired.id)) ?? freshState(this.desired);
+    const stored = await store.load(this.desired.id);
+    // A change that keeps the generation (shared ports) restarts nothing, but is kept.
+    const changed = stored && JSON.stringify(stored.desired) !== JSON.stringify(this.desired);
+    this.state = stored ?? freshState(this.desired);
     this.state.desired = this.desired;
     try {
+      if (changed) await store.save(this.state);
       if (this.desired.spec.desiredPhase === 'running') await this.ensureRunning();
       else if (this.desired.spec.desiredPhase === 'stopped') await this.ensureStopped();
       else await this.ensureDeleted();
@@ -126,6 +138,8 @@ export class EnvironmentWorker {
     );
     this.state.remoteEnv = plan.remoteEnv;
     this.deps.remember?.(this.desired.id, plan.remoteEnv);
+    this.state.ports = plan.ports;
+    this.deps.rememberPorts?.(this.desired.id, plan.ports);
     if (sandbox !== 'running') {
       this.state.postStartPending = true;
       await this.deps.store.save(this.state);

@@ -50,8 +50,13 @@ async function setup(respond?: (exec: RecordedExec) => { exitCode: number; outpu
   return { temp, repo, store, provider, reports, make, config };
 }
 
-function desired(overrides: Partial<DesiredEnvironment['spec']> & { generation?: number } = {}) {
-  const { generation = 1, ...spec } = overrides;
+function desired(
+  overrides: Partial<DesiredEnvironment['spec']> & {
+    generation?: number;
+    ports?: DesiredEnvironment['ports'];
+  } = {},
+): DesiredEnvironment {
+  const { generation = 1, ports = [], ...spec } = overrides;
   return {
     id: 'env_aaaaaaaaaaaaaaaa',
     orgId: 'org_aaaaaaaaaaaaaaaa',
@@ -59,6 +64,7 @@ function desired(overrides: Partial<DesiredEnvironment['spec']> & { generation?:
     name: 'demo',
     generation,
     spec: { class: 'small', desiredPhase: 'running' as const, ...spec },
+    ports,
   };
 }
 
@@ -272,6 +278,36 @@ test('a clone by path is refused outside the allowed folders and inside the data
     assert.match(s.reports.at(-1)?.failure?.message ?? '', /data directory/);
   } finally {
     await elsewhere.remove();
+    await s.temp.remove();
+  }
+});
+
+test('a change of shared ports alone restarts nothing, and is kept across a runner restart', async () => {
+  const s = await setup();
+  try {
+    const reconciler = s.make();
+    const repository = { url: s.repo.dir };
+    reconciler.update(desired({ repository }));
+    await reconciler.idle();
+    assert.equal(s.reports.at(-1)?.phase, 'running');
+    const reports = s.reports.length;
+    const execs = s.provider.execs.length;
+
+    const ports = [{ port: 3000, level: 'org' as const }];
+    reconciler.update(desired({ repository, ports }));
+    await reconciler.idle();
+    assert.equal(s.reports.length, reports, 'no status change, so nothing was redone');
+    assert.equal(s.provider.execs.length, execs, 'no lifecycle command ran again');
+    assert.deepEqual(s.provider.starts, ['env_aaaaaaaaaaaaaaaa'], 'the sandbox started once');
+    assert.equal(await s.provider.state('env_aaaaaaaaaaaaaaaa'), 'running');
+    assert.deepEqual(reconciler.desiredOf('env_aaaaaaaaaaaaaaaa')?.ports, ports);
+    const stored = await s.store.load('env_aaaaaaaaaaaaaaaa');
+    assert.deepEqual(stored?.desired.ports, ports);
+
+    const restarted = s.make();
+    await restarted.restore();
+    assert.deepEqual(restarted.desiredOf('env_aaaaaaaaaaaaaaaa')?.ports, ports);
+  } finally {
     await s.temp.remove();
   }
 });

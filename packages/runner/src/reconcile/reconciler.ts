@@ -1,4 +1,5 @@
 import type { DesiredEnvironment, EnvironmentStatus } from '@hangar/api';
+import { noPortsConfig, type PortsConfig } from '../devcontainer/index.js';
 import type { Logger } from '../logger.js';
 import type { StateStore } from '../state-store.js';
 import { EnvironmentWorker, type ConvergeDeps } from './converge.js';
@@ -19,6 +20,7 @@ export class Reconciler {
   private readonly slots = new Map<string, Slot>();
   private readonly statuses = new Map<string, EnvironmentStatus>();
   private readonly remoteEnvs = new Map<string, Record<string, string>>();
+  private readonly portsConfigs = new Map<string, PortsConfig>();
   private stopping = false;
 
   constructor(private readonly deps: ConvergeDeps & { store: StateStore; logger: Logger }) {}
@@ -28,8 +30,10 @@ export class Reconciler {
     for (const local of await this.deps.store.list()) {
       this.statuses.set(local.desired.id, local.status);
       if (local.remoteEnv) this.remoteEnvs.set(local.desired.id, local.remoteEnv);
+      if (local.ports) this.portsConfigs.set(local.desired.id, local.ports);
       this.slots.set(local.desired.id, {
-        desired: local.desired,
+        // State saved before shared ports existed has none: every port is private.
+        desired: { ...local.desired, ports: local.desired.ports ?? [] },
         running: undefined,
         again: false,
         abort: new AbortController(),
@@ -87,6 +91,11 @@ export class Reconciler {
     return this.remoteEnvs.get(id) ?? {};
   }
 
+  /** devcontainer `forwardPorts` and `portsAttributes` of the environment, for its port list. */
+  portsConfigOf(id: string): PortsConfig {
+    return this.portsConfigs.get(id) ?? noPortsConfig;
+  }
+
   statusOf(id: string): EnvironmentStatus | undefined {
     return this.statuses.get(id);
   }
@@ -139,6 +148,7 @@ export class Reconciler {
         ...this.deps,
         report: (envId: string, s: EnvironmentStatus) => this.report(envId, s),
         remember: (envId: string, env: Record<string, string>) => this.remoteEnvs.set(envId, env),
+        rememberPorts: (envId: string, ports: PortsConfig) => this.portsConfigs.set(envId, ports),
       };
       const worker = new EnvironmentWorker(deps, slot.desired, slot.abort.signal);
       try {

@@ -3,8 +3,10 @@ import { HangarError } from '@hangar/api';
 import type { RunnerConfig } from '../config.js';
 import {
   applyContainerEnv,
+  portsConfigOf,
   readDevcontainer,
   type DevcontainerConfiguration,
+  type PortsConfig,
 } from '../devcontainer/index.js';
 import type { SandboxSpec } from '../providers/provider.js';
 import type { StateStore } from '../state-store.js';
@@ -18,6 +20,8 @@ export interface SandboxPlan {
   config: DevcontainerConfiguration | undefined;
   /** The variables lifecycle commands run with: remoteEnv over the container's own. */
   remoteEnv: Record<string, string>;
+  /** devcontainer `forwardPorts` and `portsAttributes`, for the gateway's port list. */
+  ports: PortsConfig;
   conditions: Condition[];
 }
 
@@ -109,6 +113,7 @@ export async function planSandbox(options: {
     },
     config: withEnv,
     remoteEnv,
+    ports: portsConfigOf(withEnv),
     conditions: [resolveRootImage(resolved), ...conditions],
   };
 }

@@ -1,0 +1,48 @@
+import type { PortShareLevel } from '@hangar/api';
+import { defineCommand } from '../command.js';
+import { resolveEnvironment } from '../environments.js';
+import { parsePort } from '../port-shares.js';
+import { apiFlags, openSession } from '../session.js';
+
+interface PortAccess {
+  token: string;
+  expiresAt: string;
+  url: string;
+  level: PortShareLevel;
+}
+
+/** The link a browser opens: the gateway exchanges the grant for a cookie and drops it. */
+export function linkOf(access: PortAccess): string {
+  const separator = access.url.includes('?') ? '&' : '?';
+  return `${access.url}${separator}hangar_grant=${encodeURIComponent(access.token)}`;
+}
+
+export const command = defineCommand({
+  synopsis: '<env> <port>',
+  description:
+    'Prints a link to a port inside an environment, served by its runner: open it in a browser ' +
+    'before the grant in it expires (a few minutes); the runner then keeps the grant in a ' +
+    'cookie for that port only. A private port opens only for its owner, an org port for ' +
+    'members of the organization; a public port needs no link.',
+  spec: {
+    positionals: [
+      { name: 'env', required: true, describe: 'environment id or name' },
+      { name: 'port', required: true, describe: 'the port inside the environment' },
+    ],
+    flags: { ...apiFlags },
+  },
+  async run({ io, out }, { flags, positionals }) {
+    const port = parsePort(positionals.port, 'port open');
+    const { api } = await openSession(io, flags);
+    const environment = await resolveEnvironment(api, positionals.env);
+    const access = await api.post<PortAccess>(
+      `/v1/environments/${encodeURIComponent(environment.id)}/ports/${port}/access`,
+    );
+    const link = linkOf(access);
+    out.result({ ...access, link }, () => link);
+    out.info(
+      `port ${port} of ${environment.name} is ${access.level}; the link works until ${access.expiresAt}`,
+    );
+    return 0;
+  },
+});

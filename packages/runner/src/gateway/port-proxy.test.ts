@@ -1,0 +1,256 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, beforeEach, test } from 'node:test';
+import { WebSocket } from 'ws';
+import type { PortEntry } from '@hangar/api';
+import type { EnvdClient, SandboxSpec } from '../providers/provider.js';
+import { sandboxFixture, type SandboxFixture } from '../providers/sandbox/test-support.js';
+import { desiredFor, rawRequest, startEchoServer } from './port-test-support.js';
+import { startGateway } from './server.js';
+import { eventually, gatewayDeps } from './stream-test-support.js';
+
+// The shared-port proxy and the port list, against a web server inside a real sandbox.
+const appPort = 8080;
+const portsDomain = 'ports.test';
+let fixture: SandboxFixture;
+let spec: SandboxSpec;
+let envd: EnvdClient;
+let setup: ReturnType<typeof gatewayDeps>;
+let gateway: Awaited<ReturnType<typeof startGateway>>;
+let envId: string;
+
+before(async () => {
+  fixture = sandboxFixture();
+  spec = fixture.spec();
+  envId = spec.environmentId;
+  await fixture.provider.start(spec);
+  envd = await fixture.provider.connect(envId);
+  await startEchoServer(envd, appPort);
+  setup = gatewayDeps(fixture.provider, join(fixture.root, 'runner'));
+  gateway = await startGateway(setup.deps, { host: '127.0.0.1', port: 0, portsDomain });
+});
+
+after(async () => {
+  await gateway.close();
+  envd.close();
+  await fixture.cleanup();
+});
+
+beforeEach(() => {
+  setup.desired.set(envId, desiredFor(envId, setup.orgId));
+  setup.audit.length = 0;
+});
+
+function share(level: 'private' | 'org' | 'public'): void {
+  setup.desired.set(envId, desiredFor(envId, setup.orgId, [{ port: appPort, level }]));
+}
+
+function portGrant(overrides: Parameters<typeof setup.grant>[2] = {}): string {
+  return setup.grant(envId, ['ports:connect'], { port: appPort, ...overrides });
+}
+
+function pathUrl(rest = '/', port = appPort, environmentId = envId): string {
+  return `${gateway.url}/ports/${environmentId}/${port}${rest}`;
+}
+
+async function get(url: string, headers: Record<string, string> = {}) {
+  return rawRequest(url, { headers });
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+test('a private port refuses a request without a grant, and audits it', async () => {
+  const refused = await get(pathUrl());
+  assert.equal(refused.status, 401);
+  const body = refused.json<{ code: string; message: string }>();
+  assert.equal(body.code, 'unauthenticated');
+  assert.match(body.message, /hangar port open/);
+  const denied = setup.audit.find((record) => record.action === 'access.denied');
+  assert.equal(denied?.details.port, appPort);
+  assert.equal(denied?.details.operation, 'ports:connect');
+});
+
+test('the owner is admitted; the app never sees the grant or its cookie', async () => {
+  const token = portGrant();
+  const answer = await get(pathUrl('/some/path?a=1&b=%20'), {
+    ...bearer(token),
+    cookie: 'theme=dark; hangar_port_grant=whatever',
+  });
+  assert.equal(answer.status, 200, answer.text);
+  const seen = answer.json<{ url: string; headers: Record<string, string> }>();
+  assert.equal(seen.url, '/some/path?a=1&b=%20');
+  assert.equal(seen.headers.authorization, undefined);
+  assert.equal(seen.headers.cookie, 'theme=dark');
+  assert.equal(seen.headers.host, `localhost:${appPort}`);
+  assert.equal(seen.headers['x-forwarded-prefix'], `/ports/${envId}/${appPort}`);
+  assert.ok(!answer.text.includes(token), 'no trace of the grant reaches the app');
+});
+
+test('a grant from a link becomes a cookie for this port only, then a redirect without it', async () => {
+  const token = portGrant();
+  const exchanged = await get(pathUrl(`/page?x=1&hangar_grant=${token}&y=2`));
+  assert.equal(exchanged.status, 303);
+  assert.equal(exchanged.headers.location, `/ports/${envId}/${appPort}/page?x=1&y=2`);
+  const cookie = exchanged.headers['set-cookie']?.[0] ?? '';
+  assert.match(cookie, /^hangar_port_grant=hat1\./);
+  assert.match(cookie, new RegExp(`Path=/ports/${envId}/${appPort}/;`));
+  assert.match(cookie, /HttpOnly/);
+  assert.match(cookie, /SameSite=Lax/);
+  const value = cookie.split(';')[0] ?? '';
+  const followed = await get(pathUrl('/page?x=1&y=2'), { cookie: `${value}; app=2` });
+  assert.equal(followed.status, 200);
+  const seen = followed.json<{ headers: Record<string, string> }>();
+  assert.equal(seen.headers.cookie, 'app=2');
+
+  const bad = await get(pathUrl(`/?hangar_grant=${portGrant({ port: 9090 })}`));
+  assert.equal(bad.status, 403, 'a link for another port is refused, not exchanged');
+  assert.equal(bad.headers['set-cookie'], undefined);
+});
+
+test('a grant opens one port of one environment of one runner, for the actor the level admits', async () => {
+  const cases: Array<[string, string, number]> = [
+    ['another port', portGrant({ port: 9090 }), 403],
+    ['no port', setup.grant(envId, ['ports:connect']), 403],
+    [
+      'another environment',
+      setup.grant('env_anotherone01', ['ports:connect'], { port: appPort }),
+      403,
+    ],
+    ['another runner', portGrant({ aud: 'run_anotherone01' }), 401],
+    ['another operation', setup.grant(envId, ['exec'], { port: appPort }), 403],
+    ['another actor', portGrant({ actorId: 'usr_someoneelse1' }), 403],
+  ];
+  for (const [what, token, status] of cases) {
+    const answer = await get(pathUrl(), bearer(token));
+    assert.equal(answer.status, status, `${what}: ${answer.text}`);
+  }
+  const other = await get(pathUrl('/', appPort, 'env_anotherone01'), bearer(portGrant()));
+  assert.equal(other.status, 404, 'an environment this runner does not hold');
+});
+
+test('an org port admits a member and refuses a grant of another org', async () => {
+  share('org');
+  const member = portGrant({ actorId: 'usr_orgmember001' });
+  assert.equal((await get(pathUrl(), bearer(member))).status, 200);
+  const outsider = portGrant({ actorId: 'usr_outsider0001', org: 'org_anotherorg01' });
+  const refused = await get(pathUrl(), bearer(outsider));
+  assert.equal(refused.status, 403);
+  assert.match(refused.json<{ message: string }>().message, /organization/);
+  assert.equal((await get(pathUrl())).status, 401, 'no grant at all');
+
+  share('private');
+  assert.equal((await get(pathUrl(), bearer(member))).status, 403, 'narrowing applies at once');
+});
+
+test('a public port is admitted without a grant', async () => {
+  share('public');
+  const answer = await get(pathUrl('/hello'));
+  assert.equal(answer.status, 200);
+  assert.equal(answer.json<{ url: string }>().url, '/hello');
+});
+
+test('each client connection is one port session, with the bytes it moved', async () => {
+  const token = portGrant();
+  await get(pathUrl('/one'), bearer(token));
+  const start = setup.audit.find((record) => record.action === 'session.start');
+  assert.equal(start?.details.kind, 'port');
+  assert.equal(start?.details.port, appPort);
+  const endOf = () =>
+    setup.audit.find(
+      (record) =>
+        record.action === 'session.end' && record.details.session === start?.details.session,
+    );
+  assert.ok(
+    await eventually(async () => endOf() !== undefined),
+    'the session ends with its connection',
+  );
+  assert.ok(Number(endOf()?.details.bytesOut) > 0, JSON.stringify(endOf()?.details));
+  assert.ok(setup.deps.activity.lastActiveAt(envId), 'port traffic marks activity');
+});
+
+test('redirects and cookies of the app stay under its port; it cannot replace the grant', async () => {
+  const answer = await get(pathUrl('/redirect'), bearer(portGrant()));
+  assert.equal(answer.status, 302);
+  assert.equal(answer.headers.location, `/ports/${envId}/${appPort}/landing`);
+  assert.deepEqual(answer.headers['set-cookie'], [`app=1; Path=/ports/${envId}/${appPort}/`]);
+  const bare = await get(`${gateway.url}/ports/${envId}/${appPort}?q=1`);
+  assert.equal(bare.status, 308);
+  assert.equal(bare.headers.location, `/ports/${envId}/${appPort}/?q=1`);
+});
+
+test('the host form routes by name and keeps the cookie on that host', async () => {
+  const host = `${appPort}-${envId}.${portsDomain}`;
+  const exchanged = await get(`${gateway.url}/?hangar_grant=${portGrant()}`, { host });
+  assert.equal(exchanged.status, 303);
+  assert.equal(exchanged.headers.location, '/');
+  assert.match(exchanged.headers['set-cookie']?.[0] ?? '', /Path=\/;/);
+  const cookie = exchanged.headers['set-cookie']?.[0]?.split(';')[0] ?? '';
+  const answer = await get(`${gateway.url}/v1/health`, { host, cookie });
+  assert.equal(answer.status, 200);
+  assert.equal(answer.json<{ url: string }>().url, '/v1/health', 'the app, not the gateway');
+  const otherPort = await get(`${gateway.url}/`, { host: `9090-${envId}.${portsDomain}`, cookie });
+  assert.equal(otherPort.status, 403);
+  const malformed = await get(`${gateway.url}/`, { host: `nonsense.${portsDomain}` });
+  assert.equal(malformed.status, 400);
+});
+
+test('WebSockets are proxied, with the same checks', async () => {
+  share('private');
+  const url = pathUrl('/socket').replace(/^http/, 'ws');
+  const socket = new WebSocket(url, { headers: bearer(portGrant()) });
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  const reply = new Promise<string>((resolve) =>
+    socket.once('message', (data: Buffer) => resolve(data.toString())),
+  );
+  socket.send('ping');
+  assert.equal(await reply, 'echo:ping');
+  socket.terminate();
+  const refused = new WebSocket(url);
+  const status = await new Promise<number>((resolve) =>
+    refused.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0)),
+  );
+  assert.equal(status, 401);
+});
+
+test('a port nothing listens on is unreachable, not an error of the gateway', async () => {
+  const answer = await get(pathUrl('/', 9091), bearer(portGrant({ port: 9091 })));
+  assert.equal(answer.status, 503);
+  assert.equal(answer.json<{ code: string }>().code, 'unreachable');
+});
+
+test('the port list merges what listens with devcontainer.json and the share level', async () => {
+  share('org');
+  setup.portsConfigs.set(envId, {
+    forwardPorts: [appPort, 9999],
+    attributes: [
+      { match: { kind: 'port', port: 9999 }, look: { label: 'Docs', onAutoForward: 'silent' } },
+    ],
+    other: { protocol: 'http' },
+  });
+  const answer = await get(`${gateway.url}/v1/environments/${envId}/ports`, {
+    ...bearer(setup.grant(envId, ['ports:read'])),
+  });
+  assert.equal(answer.status, 200, answer.text);
+  const { ports } = answer.json<{ ports: PortEntry[] }>();
+  const app = ports.find((entry) => entry.port === appPort);
+  assert.equal(app?.listening, true);
+  assert.equal(app?.loopbackOnly, true);
+  assert.equal(app?.forwarded, true);
+  assert.equal(app?.share, 'org');
+  assert.equal(app?.protocol, 'http');
+  assert.match(app?.process?.command ?? '', /node/);
+  assert.equal(app?.url, `${gateway.url}/ports/${envId}/${appPort}/`);
+  assert.equal(
+    app?.hostUrl,
+    `http://${appPort}-${envId}.${portsDomain}:${new URL(gateway.url).port}/`,
+  );
+  const docs = ports.find((entry) => entry.port === 9999);
+  assert.equal(docs?.listening, false);
+  assert.equal(docs?.loopbackOnly, null);
+  assert.equal(docs?.label, 'Docs');
+  assert.equal(docs?.share, 'private');
+  const wrongOp = await get(`${gateway.url}/v1/environments/${envId}/ports`, {
+    ...bearer(setup.grant(envId, ['exec'])),
+  });
+  assert.equal(wrongOp.status, 403);
+});

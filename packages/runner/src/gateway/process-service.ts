@@ -1,0 +1,173 @@
+import { HangarError, type AccessClaims, type ProcessStart } from '@hangar/api';
+import type { EnvdClient, ProcessInfo } from '../providers/provider.js';
+import type { GatewayDeps } from './deps.js';
+import { commandDigest } from './exec-service.js';
+import { labelsFor } from './processes.js';
+
+/** A durable command runs for a day unless its caller names a shorter or longer bound. */
+export const defaultProcessTimeoutMs = 24 * 3600 * 1000;
+
+export interface ProcessCall {
+  claims: AccessClaims;
+  environmentId: string;
+  requestId: string;
+  sourceAddress: string;
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Starts a command that runs on without its client, bounded by its timeout. As with exec, the
+ * full text goes to the runner's command log and an `environment.process.start` record with
+ * `stage: 'start'` is queued before anything runs (if either fails, nothing runs); a second
+ * record, `stage: 'spawned'` with the process id, or a failure, follows.
+ */
+export async function startProcess(
+  deps: GatewayDeps,
+  envd: EnvdClient,
+  call: ProcessCall & { request: ProcessStart },
+): Promise<ProcessInfo> {
+  const { request, claims, environmentId } = call;
+  const digest = commandDigest(request.command);
+  const timeoutMs = request.timeoutMs ?? defaultProcessTimeoutMs;
+  const cwd = request.cwd ?? deps.workspaceFolder(environmentId);
+  await deps.logCommand({
+    time: new Date().toISOString(),
+    requestId: call.requestId,
+    environmentId,
+    actor: claims.act,
+    kind: 'process',
+    command: request.command,
+    cwd: cwd ?? null,
+    commandSha256: digest,
+  });
+  const base = {
+    actor: claims.act,
+    action: 'environment.process.start',
+    target: { kind: 'environment', id: environmentId },
+    requestId: call.requestId,
+    sourceAddress: call.sourceAddress,
+  } as const;
+  const facts = { commandSha256: digest, grant: claims.jti, timeoutMs };
+  await deps.audit
+    .append({ ...base, outcome: 'success', details: { stage: 'start', ...facts } })
+    .catch((error: unknown) => {
+      throw new HangarError(
+        'audit_unavailable',
+        `the command was not started: its audit record could not be queued on the runner ` +
+          `(${reasonOf(error)}); check the runner's data directory, then retry`,
+        { cause: error },
+      );
+    });
+  deps.activity.touch(environmentId);
+  let info: ProcessInfo;
+  try {
+    info = await envd.spawnProcess({
+      command: request.command,
+      ...(cwd !== undefined ? { cwd } : {}),
+      env: { ...deps.remoteEnv(environmentId), ...request.env },
+      timeoutMs,
+      labels: labelsFor('command', claims, call.requestId),
+    });
+  } catch (error) {
+    await deps.audit.append({
+      ...base,
+      outcome: 'failure',
+      details: { stage: 'spawned', ...facts, error: reasonOf(error).slice(0, 200) },
+    });
+    throw error;
+  }
+  await deps.audit.append({
+    ...base,
+    outcome: 'success',
+    details: { stage: 'spawned', ...facts, process: info.id, pid: info.pid },
+  });
+  return info;
+}
+
+/** Signals the process's whole group; audited `environment.process.signal` either way. */
+export async function signalOwnProcess(
+  deps: GatewayDeps,
+  envd: EnvdClient,
+  call: ProcessCall & { info: ProcessInfo; signal: NodeJS.Signals },
+): Promise<void> {
+  const record = (outcome: 'success' | 'failure', extra: Record<string, string> = {}) =>
+    deps.audit.append({
+      actor: call.claims.act,
+      action: 'environment.process.signal',
+      target: { kind: 'environment', id: call.environmentId },
+      outcome,
+      requestId: call.requestId,
+      sourceAddress: call.sourceAddress,
+      details: {
+        process: call.info.id,
+        signal: call.signal,
+        grant: call.claims.jti,
+        state: call.info.state,
+        ...extra,
+      },
+    });
+  try {
+    await envd.signalProcess(call.info.id, call.signal);
+  } catch (error) {
+    await record('failure', { error: reasonOf(error).slice(0, 200) });
+    throw error;
+  }
+  await record('success');
+}
+
+/**
+ * The last `tailBytes` of a process's output, read by attaching from that offset and detaching
+ * once the bytes produced up to `info.outputBytes` arrived (or the process ended).
+ */
+export async function outputTail(
+  envd: EnvdClient,
+  info: ProcessInfo,
+  tailBytes: number,
+): Promise<{ from: number; data: Buffer }> {
+  const last = info.outputBytes;
+  const wanted = Math.max(0, last - tailBytes);
+  if (wanted === last) return { from: last, data: Buffer.alloc(0) };
+  const chunks: Buffer[] = [];
+  let from: number | undefined;
+  let finish: () => void = () => undefined;
+  const enough = new Promise<void>((resolve) => (finish = resolve));
+  const attached = await envd.attachProcess(info.id, {
+    fromOffset: wanted,
+    onOutput: (chunk, _stream, offset) => {
+      const start = Math.max(offset, wanted);
+      const end = Math.min(offset + chunk.length, last);
+      if (end > start) {
+        from ??= start;
+        chunks.push(chunk.subarray(start - offset, end - offset));
+      }
+      if (offset + chunk.length >= last) finish();
+    },
+  });
+  if (attached.replayedFrom >= last) finish();
+  await Promise.race([enough, attached.done]);
+  attached.detach();
+  return { from: from ?? last, data: Buffer.concat(chunks) };
+}
+
+/**
+ * Waits for the process to exit for at most `timeoutMs`; resolves with its state then, still
+ * `running` when the time ran out. `signal` ends the wait early (the client went away).
+ */
+export async function waitAtMost(
+  envd: EnvdClient,
+  info: ProcessInfo,
+  options: { timeoutMs: number; signal: AbortSignal },
+): Promise<ProcessInfo> {
+  if (info.state === 'exited' || options.timeoutMs === 0) return info;
+  const stop = AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]);
+  try {
+    return await envd.waitProcess(info.id, { signal: stop });
+  } catch (error) {
+    if (!stop.aborted) throw error;
+    const now = (await envd.listProcesses()).find((entry) => entry.id === info.id);
+    return now ?? info;
+  }
+}
