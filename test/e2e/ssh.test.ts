@@ -341,3 +341,25 @@ test('no byte typed into or moved through a session reaches the control plane', 
   assert.ok(logs().length > 0);
   assert.ok(!logs().includes(canary), 'the canary is in a log line');
 });
+
+test('stopping the environment ends its live SSH session', { timeout: 60_000 }, async () => {
+  const earlier = new Set((await recordsOf('session.start')).map((r) => r.details.session));
+  const client = sshInBackground(target, environment.id, { extra: [], command: 'sleep 600' });
+  const closed = once(client, 'close');
+  const session = await waitFor('the ssh session', async () => {
+    const started = await recordsOf('session.start');
+    return started.find(
+      (record) => record.details.kind === 'ssh' && !earlier.has(record.details.session),
+    );
+  });
+  const stopped = await system.api('POST', `/v1/environments/${environment.id}/stop`);
+  assert.equal(stopped.status, 202, JSON.stringify(stopped.body));
+  await closed;
+  const end = await waitFor('the session end', async () => {
+    const ended = await recordsOf('session.end');
+    const match = ended.find((record) => record.details.session === session.details.session);
+    return match?.details.reason === undefined ? undefined : match;
+  });
+  assert.match(String(end.details.reason), /stopping/);
+  await system.waitFor(environment.id, 'stopped');
+});
