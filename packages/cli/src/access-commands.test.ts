@@ -8,8 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { AuditRecord, Environment, OrgPolicy, PortShare, SshKey } from '@hangar/api';
 import { ProtocolRunner } from '@hangar/control-plane/testing/fake-runner.js';
 import { HttpClient } from './http-client.js';
-import { main } from './main.js';
-import { captureIo, type CaptureOptions } from './testing/capture-io.js';
+import { type CaptureOptions, runMain } from './testing/capture-io.js';
 import { startTestControlPlane, type TestControlPlane } from './testing/control-plane.js';
 
 const execute = promisify(execFile);
@@ -29,10 +28,8 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-async function run(argv: string[], options: CaptureOptions = {}) {
-  const io = captureIo({ env: cp.env, cwd: scratch, ...options });
-  const code = await main(argv, io);
-  return { code, stdout: io.stdout.text(), stderr: io.stderr.text() };
+function run(argv: string[], options: CaptureOptions = {}) {
+  return runMain(argv, { env: cp.env, cwd: scratch, ...options });
 }
 
 function json<T>(text: string): T {

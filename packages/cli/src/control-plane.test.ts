@@ -6,8 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { generateEd25519, type AuditExport, type AuditRecord, type Runner } from '@hangar/api';
 import { writeCredentialsFile } from './credentials.js';
-import { main } from './main.js';
-import { captureIo, type CaptureOptions } from './testing/capture-io.js';
+import { type CaptureOptions, runMain } from './testing/capture-io.js';
 import { startTestControlPlane, type TestControlPlane } from './testing/control-plane.js';
 
 let cp: TestControlPlane;
@@ -23,10 +22,8 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-async function run(argv: string[], options: CaptureOptions = {}) {
-  const io = captureIo({ env: cp.env, cwd: scratch, ...options });
-  const code = await main(argv, io);
-  return { code, stdout: io.stdout.text(), stderr: io.stderr.text() };
+function run(argv: string[], options: CaptureOptions = {}) {
+  return runMain(argv, { env: cp.env, cwd: scratch, ...options });
 }
 
 function json<T>(text: string): T {

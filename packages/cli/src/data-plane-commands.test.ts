@@ -9,9 +9,8 @@ import type { ProcessInfoBody } from '@hangar/api';
 import type { RunningRunner } from '@hangar/runner';
 import { requestAccess } from './gateway.js';
 import { HttpClient } from './http-client.js';
-import { main } from './main.js';
 import { TerminalClient } from './terminal-client.js';
-import { captureIo, type CaptureOptions } from './testing/capture-io.js';
+import { type CaptureOptions, runMain } from './testing/capture-io.js';
 import { startTestControlPlane, type TestControlPlane } from './testing/control-plane.js';
 import { startTestRunner } from './testing/runner.js';
 
@@ -37,10 +36,8 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function run(argv: string[], options: CaptureOptions = {}) {
-  const io = captureIo({ env: cp.env, cwd: root, ...options });
-  const code = await main(argv, io);
-  return { code, stdout: io.stdout.text(), stderr: io.stderr.text() };
+function run(argv: string[], options: CaptureOptions = {}) {
+  return runMain(argv, { env: cp.env, cwd: root, ...options });
 }
 
 /** A TCP relay to the gateway whose connections a test can cut, as a network drop would. */

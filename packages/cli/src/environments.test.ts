@@ -6,8 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Environment, ExecResult } from '@hangar/api';
 import type { RunningRunner } from '@hangar/runner';
 import { makeRepo } from '@hangar/runner/git/testing/make-repo.js';
-import { main } from './main.js';
-import { captureIo, type CaptureOptions } from './testing/capture-io.js';
+import { type CaptureOptions, runMain } from './testing/capture-io.js';
 import { startTestControlPlane, type TestControlPlane } from './testing/control-plane.js';
 import { startTestRunner } from './testing/runner.js';
 
@@ -47,10 +46,8 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function run(argv: string[], options: CaptureOptions = {}) {
-  const io = captureIo({ env: cp.env, cwd: root, ...options });
-  const code = await main(argv, io);
-  return { code, stdout: io.stdout.text(), bytes: io.stdout.bytes(), stderr: io.stderr.text() };
+function run(argv: string[], options: CaptureOptions = {}) {
+  return runMain(argv, { env: cp.env, cwd: root, ...options });
 }
 
 describe('environment commands against a real runner', () => {

@@ -1,9 +1,15 @@
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { HangarError, isErrorCode } from '@hangar/api/errors.js';
-import type { GatewayAccess } from './gateway.js';
-import { errorFromResponse } from './http-client.js';
+import { HangarError } from '@hangar/api/errors.js';
+import {
+  errorFromFrame,
+  exitFromFrame,
+  frameBytes,
+  onRefusedUpgrade,
+  socketUrl,
+  type GatewayAccess,
+} from './gateway.js';
 
 /** Frame tags of the gateway's exec stream: the first byte of every binary frame. */
 export const streamTag = { stdin: 0, stdout: 1, stderr: 2 } as const;
@@ -42,8 +48,10 @@ export function exitCodeOf(exit: Pick<ExecExit, 'exitCode' | 'signal' | 'timedOu
 }
 
 export function streamUrl(access: GatewayAccess): string {
-  const base = access.gatewayUrl.replace(/\/+$/, '').replace(/^http/, 'ws');
-  return `${base}/v1/environments/${encodeURIComponent(access.environmentId)}/exec/stream`;
+  return socketUrl(
+    access,
+    `/v1/environments/${encodeURIComponent(access.environmentId)}/exec/stream`,
+  );
 }
 
 interface ControlFrame {
@@ -59,17 +67,9 @@ interface ControlFrame {
 
 function toExit(frame: ControlFrame): ExecExit {
   return {
-    exitCode: typeof frame.exitCode === 'number' ? frame.exitCode : null,
-    signal: typeof frame.signal === 'string' ? frame.signal : null,
-    timedOut: frame.timedOut === true,
+    ...exitFromFrame(frame),
     durationMs: typeof frame.durationMs === 'number' ? frame.durationMs : 0,
   };
-}
-
-function toBuffer(data: WebSocket.RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
 }
 
 /**
@@ -126,15 +126,7 @@ export function runExecStream(options: ExecStreamOptions): Promise<ExecExit> {
       });
     };
 
-    socket.on('unexpected-response', (clientRequest, response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        clientRequest.destroy();
-        const text = Buffer.concat(chunks).toString('utf8');
-        finish({ error: errorFromResponse({ status: response.statusCode ?? 0, text, service }) });
-      });
-    });
+    onRefusedUpgrade(socket, access, (error) => finish({ error }));
     socket.on('open', () => {
       socket.send(JSON.stringify({ ...request, stdin: stdin !== undefined }));
       if (!stdin) return;
@@ -144,7 +136,7 @@ export function runExecStream(options: ExecStreamOptions): Promise<ExecExit> {
       stdin.resume();
     });
     socket.on('message', (data, isBinary) => {
-      const bytes = toBuffer(data);
+      const bytes = frameBytes(data);
       if (isBinary) {
         if (bytes[0] === streamTag.stdout) write(options.stdout, bytes.subarray(1));
         else if (bytes[0] === streamTag.stderr) write(options.stderr, bytes.subarray(1));
@@ -158,11 +150,8 @@ export function runExecStream(options: ExecStreamOptions): Promise<ExecExit> {
       }
       if (frame.type === 'exit') finish({ exit: toExit(frame) });
       if (frame.type === 'error') {
-        const code = isErrorCode(frame.code) ? frame.code : 'internal';
-        const message =
-          typeof frame.message === 'string' ? frame.message : 'the command could not run';
         const details = typeof frame.requestId === 'string' ? { requestId: frame.requestId } : {};
-        finish({ error: new HangarError(code, message, { details }) });
+        finish({ error: errorFromFrame(frame, 'the command could not run', details) });
       }
     });
     socket.on('close', (code, reason) => {

@@ -1,4 +1,5 @@
 import type { PortShare, PortShareLevel } from '@hangar/api';
+import type { PositionalSpec } from './args.js';
 import { UsageError } from './errors.js';
 import type { HttpClient } from './http-client.js';
 
@@ -9,6 +10,12 @@ const levelWords: Record<PortShareLevel, string> = {
   org: 'shared with the organization',
   public: 'public (anyone with the link)',
 };
+
+/** The `<env> <port>` positionals of the commands that act on one port of an environment. */
+export const portPositionals = [
+  { name: 'env', required: true, describe: 'environment id or name' },
+  { name: 'port', required: true, describe: 'the port inside the environment' },
+] as const satisfies readonly PositionalSpec[];
 
 /** A port number from the command line, 1 to 65535. */
 export function parsePort(text: string, commandPath: string): number {

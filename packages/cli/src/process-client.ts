@@ -1,12 +1,20 @@
 import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
 import type { ProcessDetail, ProcessInfoBody } from '@hangar/api';
-import { HangarError, isErrorCode } from '@hangar/api/errors.js';
+import { HangarError } from '@hangar/api/errors.js';
+import type { PositionalSpec } from './args.js';
 import { environmentPath } from './env-access.js';
 import { UsageError } from './errors.js';
 import { streamTag, type ExecRequest } from './exec-stream.js';
-import { gatewayClient, type GatewayAccess } from './gateway.js';
-import { errorFromResponse } from './http-client.js';
+import {
+  errorFromFrame,
+  exitFromFrame,
+  frameBytes,
+  gatewayClient,
+  onRefusedUpgrade,
+  openGatewaySocket,
+  type GatewayAccess,
+} from './gateway.js';
 
 /** The longest one wait request holds on the gateway; longer waits ask again. */
 const waitSliceS = 60;
@@ -84,12 +92,6 @@ interface ControlFrame {
   message?: unknown;
 }
 
-function toBuffer(data: WebSocket.RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
-}
-
 /**
  * Follows a durable command: its kept output from `fromOffset` (only new output when absent),
  * then live, written as raw bytes to stdout and stderr; `stdin`, when given, goes to the
@@ -106,10 +108,8 @@ export function attachToProcess(options: {
 }): Promise<AttachExit> {
   const { access, stdin } = options;
   const service = `runner gateway of ${access.runnerId}`;
-  const base = access.gatewayUrl.replace(/\/+$/, '').replace(/^http/, 'ws');
   const query = options.fromOffset !== undefined ? `?fromOffset=${options.fromOffset}` : '';
-  const url = `${base}${processPath(access, options.id, '/attach')}${query}`;
-  const socket = new WebSocket(url, { headers: { authorization: `Bearer ${access.token}` } });
+  const socket = openGatewaySocket(access, `${processPath(access, options.id, '/attach')}${query}`);
   return new Promise<AttachExit>((resolve, reject) => {
     let settled = false;
     const finish = (outcome: { exit: AttachExit } | { error: HangarError }) => {
@@ -120,15 +120,7 @@ export function attachToProcess(options: {
       if ('exit' in outcome) resolve(outcome.exit);
       else reject(outcome.error);
     };
-    socket.on('unexpected-response', (clientRequest, response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        clientRequest.destroy();
-        const text = Buffer.concat(chunks).toString('utf8');
-        finish({ error: errorFromResponse({ status: response.statusCode ?? 0, text, service }) });
-      });
-    });
+    onRefusedUpgrade(socket, access, (error) => finish({ error }));
     socket.on('open', () => {
       if (!stdin) return;
       stdin.on('data', (chunk: Buffer | string) => {
@@ -139,7 +131,7 @@ export function attachToProcess(options: {
       stdin.resume();
     });
     socket.on('message', (data, isBinary) => {
-      const bytes = toBuffer(data);
+      const bytes = frameBytes(data);
       if (isBinary) {
         const target = bytes[0] === streamTag.stderr ? options.stderr : options.stdout;
         if (!target.write(bytes.subarray(1))) {
@@ -150,17 +142,9 @@ export function attachToProcess(options: {
       }
       const frame = JSON.parse(bytes.toString('utf8')) as ControlFrame;
       if (frame.type === 'exit') {
-        finish({
-          exit: {
-            exitCode: typeof frame.exitCode === 'number' ? frame.exitCode : null,
-            signal: typeof frame.signal === 'string' ? frame.signal : null,
-            timedOut: frame.timedOut === true,
-          },
-        });
+        finish({ exit: exitFromFrame(frame) });
       } else if (frame.type === 'error') {
-        const code = isErrorCode(frame.code) ? frame.code : 'internal';
-        const message = typeof frame.message === 'string' ? frame.message : 'attach failed';
-        finish({ error: new HangarError(code, message) });
+        finish({ error: errorFromFrame(frame, 'attach failed') });
       }
     });
     socket.on('close', () =>
@@ -183,6 +167,12 @@ export function attachToProcess(options: {
     );
   });
 }
+
+/** The `<env> <process>` positionals of the commands that act on one of your processes. */
+export const processPositionals = [
+  { name: 'env', required: true, describe: 'environment id or name' },
+  { name: 'process', required: true, describe: 'process id, from `hangar env ps`' },
+] as const satisfies readonly PositionalSpec[];
 
 const processIdPattern = /^[A-Za-z0-9_.-]{1,64}$/;
 

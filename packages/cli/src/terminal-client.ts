@@ -1,8 +1,14 @@
 import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { HangarError, isErrorCode } from '@hangar/api/errors.js';
-import type { GatewayAccess } from './gateway.js';
-import { errorFromResponse } from './http-client.js';
+import { HangarError } from '@hangar/api/errors.js';
+import {
+  errorFromFrame,
+  exitFromFrame,
+  frameBytes,
+  onRefusedUpgrade,
+  openGatewaySocket,
+  type GatewayAccess,
+} from './gateway.js';
 
 export interface TerminalSize {
   cols: number;
@@ -54,12 +60,6 @@ type Round =
 
 /** Input typed while reconnecting is kept up to this much, then dropped. */
 const maxHeldInputBytes = 64 * 1024;
-
-function toBuffer(data: WebSocket.RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
-}
 
 /**
  * A terminal in an environment over its runner's gateway. Output is written to `stdout` as it
@@ -135,10 +135,10 @@ export class TerminalClient {
       }
       return { kind: 'dropped', reason: 'the control plane is unreachable', wasReady: false };
     }
-    const base = access.gatewayUrl.replace(/\/+$/, '').replace(/^http/, 'ws');
-    const url = `${base}/v1/environments/${encodeURIComponent(access.environmentId)}/terminal`;
-    const socket = new WebSocket(url, { headers: { authorization: `Bearer ${access.token}` } });
-    const service = `runner gateway of ${access.runnerId}`;
+    const socket = openGatewaySocket(
+      access,
+      `/v1/environments/${encodeURIComponent(access.environmentId)}/terminal`,
+    );
     return new Promise<Round>((resolve) => {
       let settled = false;
       let ready = false;
@@ -150,21 +150,13 @@ export class TerminalClient {
         else socket.terminate();
         resolve(round);
       };
-      socket.on('unexpected-response', (clientRequest, response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          clientRequest.destroy();
-          const text = Buffer.concat(chunks).toString('utf8');
-          const status = response.statusCode ?? 0;
-          const error = errorFromResponse({ status, text, service });
-          if (status >= 500) settle({ kind: 'dropped', reason: error.message, wasReady: false });
-          else settle({ kind: 'failed', error });
-        });
+      onRefusedUpgrade(socket, access, (error, status) => {
+        if (status >= 500) settle({ kind: 'dropped', reason: error.message, wasReady: false });
+        else settle({ kind: 'failed', error });
       });
       socket.on('open', () => socket.send(JSON.stringify(this.startMessage())));
       socket.on('message', (data, isBinary) => {
-        const bytes = toBuffer(data);
+        const bytes = frameBytes(data);
         if (isBinary) {
           this.offset += bytes.length;
           this.options.stdout.write(bytes);
@@ -183,18 +175,9 @@ export class TerminalClient {
         } else if (message.type === 'offset' && typeof message.offset === 'number') {
           this.offset = Math.max(this.offset, message.offset);
         } else if (message.type === 'exit') {
-          settle({
-            kind: 'exit',
-            exit: {
-              exitCode: typeof message.exitCode === 'number' ? message.exitCode : null,
-              signal: typeof message.signal === 'string' ? message.signal : null,
-              timedOut: message.timedOut === true,
-            },
-          });
+          settle({ kind: 'exit', exit: exitFromFrame(message) });
         } else if (message.type === 'error') {
-          const code = isErrorCode(message.code) ? message.code : 'internal';
-          const text = typeof message.message === 'string' ? message.message : 'terminal failed';
-          settle({ kind: 'failed', error: new HangarError(code, text) });
+          settle({ kind: 'failed', error: errorFromFrame(message, 'terminal failed') });
         }
       });
       socket.on('close', (code) =>

@@ -2,7 +2,7 @@ import { defineCommand } from '../command.js';
 import { openRunningEnvironment } from '../env-access.js';
 import { UsageError } from '../errors.js';
 import { exitCodeOf } from '../exec-stream.js';
-import { attachToProcess, checkProcessId } from '../process-client.js';
+import { attachToProcess, checkProcessId, processPositionals } from '../process-client.js';
 import { apiFlags } from '../session.js';
 
 export const command = defineCommand({
@@ -13,10 +13,7 @@ export const command = defineCommand({
     '--stdin, this process’s stdin goes to the command. Ctrl-C leaves the command running. ' +
     'Exits with the command’s exit code once it ends.',
   spec: {
-    positionals: [
-      { name: 'env', required: true, describe: 'environment id or name' },
-      { name: 'process', required: true, describe: 'process id, from `hangar env ps`' },
-    ],
+    positionals: processPositionals,
     flags: {
       ...apiFlags,
       from: {

@@ -2,7 +2,7 @@ import { processSignals } from '@hangar/api';
 import { defineCommand } from '../command.js';
 import { openRunningEnvironment } from '../env-access.js';
 import { UsageError } from '../errors.js';
-import { checkProcessId, signalProcess } from '../process-client.js';
+import { checkProcessId, processPositionals, signalProcess } from '../process-client.js';
 import { apiFlags } from '../session.js';
 
 const commandPath = 'env kill';
@@ -26,10 +26,7 @@ export const command = defineCommand({
     'Sends a signal (TERM unless --signal says otherwise) to the whole process group of one ' +
     'of your detached commands or terminals. Audited on the runner.',
   spec: {
-    positionals: [
-      { name: 'env', required: true, describe: 'environment id or name' },
-      { name: 'process', required: true, describe: 'process id, from `hangar env ps`' },
-    ],
+    positionals: processPositionals,
     flags: {
       ...apiFlags,
       signal: {

@@ -1,7 +1,7 @@
 import { defineCommand } from '../command.js';
 import { openRunningEnvironment } from '../env-access.js';
 import { exitCodeOf } from '../exec-stream.js';
-import { checkProcessId, waitForExit } from '../process-client.js';
+import { checkProcessId, processPositionals, waitForExit } from '../process-client.js';
 import { apiFlags } from '../session.js';
 
 /** sysexits' EX_TEMPFAIL: the process still runs, try again later. */
@@ -14,10 +14,7 @@ export const command = defineCommand({
     `own timeout ended it, 128+n for signal n). When --timeout passes first, it says the ` +
     `command still runs and exits ${stillRunningExitCode}.`,
   spec: {
-    positionals: [
-      { name: 'env', required: true, describe: 'environment id or name' },
-      { name: 'process', required: true, describe: 'process id, from `hangar env ps`' },
-    ],
+    positionals: processPositionals,
     flags: {
       ...apiFlags,
       timeout: {

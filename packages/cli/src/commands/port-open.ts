@@ -1,7 +1,7 @@
 import type { PortShareLevel } from '@hangar/api';
 import { defineCommand } from '../command.js';
 import { resolveEnvironment } from '../environments.js';
-import { parsePort } from '../port-shares.js';
+import { parsePort, portPositionals } from '../port-shares.js';
 import { apiFlags, openSession } from '../session.js';
 
 interface PortAccess {
@@ -25,10 +25,7 @@ export const command = defineCommand({
     'cookie for that port only. A private port opens only for its owner, an org port for ' +
     'members of the organization; a public port needs no link.',
   spec: {
-    positionals: [
-      { name: 'env', required: true, describe: 'environment id or name' },
-      { name: 'port', required: true, describe: 'the port inside the environment' },
-    ],
+    positionals: portPositionals,
     flags: { ...apiFlags },
   },
   async run({ io, out }, { flags, positionals }) {

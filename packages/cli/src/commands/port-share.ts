@@ -1,6 +1,13 @@
 import { defineCommand } from '../command.js';
 import { resolveEnvironment } from '../environments.js';
-import { describeShare, parseLevel, parsePort, setShare, shareLevels } from '../port-shares.js';
+import {
+  describeShare,
+  parseLevel,
+  parsePort,
+  portPositionals,
+  setShare,
+  shareLevels,
+} from '../port-shares.js';
 import { apiFlags, openSession } from '../session.js';
 
 export const command = defineCommand({
@@ -10,10 +17,7 @@ export const command = defineCommand({
     'organization, the default), public (anyone with the link, only if the organization ' +
     'policy allows it) or private (only you). Nothing in the environment restarts.',
   spec: {
-    positionals: [
-      { name: 'env', required: true, describe: 'environment id or name' },
-      { name: 'port', required: true, describe: 'the port inside the environment' },
-    ],
+    positionals: portPositionals,
     flags: {
       ...apiFlags,
       level: {

@@ -1,16 +1,13 @@
 import { defineCommand } from '../command.js';
 import { resolveEnvironment } from '../environments.js';
-import { describeShare, parsePort, setShare } from '../port-shares.js';
+import { describeShare, parsePort, portPositionals, setShare } from '../port-shares.js';
 import { apiFlags, openSession } from '../session.js';
 
 export const command = defineCommand({
   synopsis: '<env> <port>',
   description: 'Makes a shared port of your environment private again: only you reach it.',
   spec: {
-    positionals: [
-      { name: 'env', required: true, describe: 'environment id or name' },
-      { name: 'port', required: true, describe: 'the port inside the environment' },
-    ],
+    positionals: portPositionals,
     flags: { ...apiFlags },
   },
   async run({ io, out }, { flags, positionals }) {

@@ -1,5 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import type { Io } from '../io.js';
+import { main } from '../main.js';
 
 /** A Writable that keeps every byte written to it. */
 export class Sink extends Writable {
@@ -62,4 +63,19 @@ export function captureIo(options: CaptureOptions = {}): CapturedIo {
       else pendingSignal = signal;
     },
   };
+}
+
+export interface MainRun {
+  code: number;
+  stdout: string;
+  /** stdout as it was written, for output that is not text. */
+  bytes: Buffer;
+  stderr: string;
+}
+
+/** Runs `hangar` in-process on a captured Io: its exit code and what it printed. */
+export async function runMain(argv: string[], options: CaptureOptions = {}): Promise<MainRun> {
+  const io = captureIo(options);
+  const code = await main(argv, io);
+  return { code, stdout: io.stdout.text(), bytes: io.stdout.bytes(), stderr: io.stderr.text() };
 }

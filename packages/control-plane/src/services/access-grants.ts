@@ -4,11 +4,27 @@ import {
   signAccessToken,
   type AccessClaims,
   type AccessOperation,
+  type Actor,
 } from '@hangar/api';
+import type { AuditEntry } from '../audit/audit-entry.js';
 import type { Context, RequestMeta } from '../context.js';
 import { actorOf, type UserPrincipal } from '../http/principal.js';
 import { loadEnvironmentFor } from './environment-access.js';
-import { runnerById, runnerSsh } from './runners.js';
+import { runnerById, runnerSsh, type RunnerRow } from './runners.js';
+
+export interface GrantRequest {
+  orgId: string;
+  actor: Actor;
+  /** The runner the grant is for: its audience. */
+  runnerId: string;
+  environmentId: string;
+  operations: AccessOperation[];
+  /** The one port a `ports:connect` grant opens. */
+  port?: number;
+  meta: RequestMeta;
+  /** Facts for the audit record besides the grant id, its operations and the runner. */
+  details?: AuditEntry['details'];
+}
 
 const scopeFor: Record<AccessOperation, 'environments:exec' | 'environments:read'> = {
   exec: 'environments:exec',
@@ -44,41 +60,77 @@ export async function createAccessGrant(
   if (row.phase === 'deleted' || row.desired_phase === 'deleted') {
     throw new HangarError('not_found', `environment ${environmentId} was deleted`);
   }
-  const runner = await runnerById(context.db, row.runner_id);
+  const runner = await gatewayRunner(context, row.runner_id);
+  const grant = await issueGrant(context, {
+    orgId: principal.orgId,
+    actor: actorOf(principal),
+    runnerId: runner.id,
+    environmentId: row.id,
+    operations,
+    meta,
+  });
+  const ssh = runnerSsh(runner);
+  return {
+    ...grant,
+    gatewayUrl: runner.gateway_url,
+    runnerId: runner.id,
+    environmentId: row.id,
+    ...(ssh ? { ssh: { ...ssh, username: row.id } } : {}),
+  };
+}
+
+/** The runner an environment lives on, once it has reported where its gateway listens. */
+export async function gatewayRunner(
+  context: Context,
+  runnerId: string,
+): Promise<RunnerRow & { gateway_url: string }> {
+  const runner = await runnerById(context.db, runnerId);
   if (!runner?.gateway_url) {
     throw new HangarError(
       'runner_unavailable',
-      `runner ${row.runner_id} has not reported a gateway address yet; start it`,
+      `runner ${runnerId} has not reported a gateway address yet; start it`,
     );
   }
+  return { ...runner, gateway_url: runner.gateway_url };
+}
+
+/**
+ * Builds the claims of a short-lived grant for a runner's data plane, audits it as
+ * environment.access and only then signs it: a grant that could not be audited is never given.
+ */
+export async function issueGrant(
+  context: Context,
+  request: GrantRequest,
+): Promise<{ token: string; expiresAt: string }> {
   const nowS = Math.floor(Date.now() / 1000);
   const claims: AccessClaims = {
     iss: 'hangar',
-    aud: runner.id,
-    org: principal.orgId,
-    env: row.id,
-    act: actorOf(principal),
-    ops: operations,
+    aud: request.runnerId,
+    org: request.orgId,
+    env: request.environmentId,
+    act: request.actor,
+    ops: request.operations,
+    ...(request.port === undefined ? {} : { port: request.port }),
     iat: nowS,
     exp: nowS + context.config.accessTokenTtlS,
     jti: newId('grt'),
   };
   await context.audit.record({
-    orgId: principal.orgId,
-    actor: actorOf(principal),
+    orgId: request.orgId,
+    actor: request.actor,
     action: 'environment.access',
-    target: { kind: 'environment', id: row.id },
+    target: { kind: 'environment', id: request.environmentId },
     outcome: 'success',
-    ...meta,
-    details: { grant: claims.jti, operations: operations.join(' '), runnerId: runner.id },
+    ...request.meta,
+    details: {
+      ...request.details,
+      grant: claims.jti,
+      operations: request.operations.join(' '),
+      runnerId: request.runnerId,
+    },
   });
-  const ssh = runnerSsh(runner);
   return {
     token: signAccessToken(claims, context.signingKey.privateKey),
     expiresAt: new Date(claims.exp * 1000).toISOString(),
-    gatewayUrl: runner.gateway_url,
-    runnerId: runner.id,
-    environmentId: row.id,
-    ...(ssh ? { ssh: { ...ssh, username: row.id } } : {}),
   };
 }

@@ -1,9 +1,9 @@
-import { HangarError, newId, signAccessToken, type AccessClaims } from '@hangar/api';
+import { HangarError } from '@hangar/api';
 import type { Context, RequestMeta } from '../context.js';
 import { actorOf, isAdmin, type UserPrincipal } from '../http/principal.js';
+import { gatewayRunner, issueGrant } from './access-grants.js';
 import { effectiveLevel, isDeleted } from './desired-state.js';
 import type { EnvironmentRow } from './environment-rows.js';
-import { runnerById } from './runners.js';
 
 /**
  * A grant for one port of an environment, if its share level admits the caller: `private` only
@@ -38,47 +38,20 @@ export async function createPortGrant(
         'the owner can share it with `hangar port share`',
     );
   }
-  const runner = await runnerById(context.db, row.runner_id);
-  if (!runner?.gateway_url) {
-    throw new HangarError(
-      'runner_unavailable',
-      `runner ${row.runner_id} has not reported a gateway address yet; start it`,
-    );
-  }
-  const nowS = Math.floor(Date.now() / 1000);
-  const claims: AccessClaims = {
-    iss: 'hangar',
-    aud: runner.id,
-    org: principal.orgId,
-    env: row.id,
-    act: actorOf(principal),
-    ops: ['ports:connect'],
-    port,
-    iat: nowS,
-    exp: nowS + context.config.accessTokenTtlS,
-    jti: newId('grt'),
-  };
-  await context.audit.record({
+  const runner = await gatewayRunner(context, row.runner_id);
+  const grant = await issueGrant(context, {
     orgId: principal.orgId,
     actor: actorOf(principal),
-    action: 'environment.access',
-    target: { kind: 'environment', id: row.id },
-    outcome: 'success',
-    ...meta,
-    details: {
-      method: 'port',
-      grant: claims.jti,
-      operations: 'ports:connect',
-      port,
-      level,
-      owner: isOwner,
-      runnerId: runner.id,
-    },
+    runnerId: runner.id,
+    environmentId: row.id,
+    operations: ['ports:connect'],
+    port,
+    meta,
+    details: { method: 'port', port, level, owner: isOwner },
   });
   const gateway = runner.gateway_url.replace(/\/+$/, '');
   return {
-    token: signAccessToken(claims, context.signingKey.privateKey),
-    expiresAt: new Date(claims.exp * 1000).toISOString(),
+    ...grant,
     url: `${gateway}/ports/${row.id}/${port}/`,
     level,
   };

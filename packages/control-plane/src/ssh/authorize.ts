@@ -3,10 +3,7 @@ import {
   HangarError,
   auditLimits,
   idPattern,
-  newId,
-  signAccessToken,
   storableAuditText,
-  type AccessClaims,
   type Actor,
   type ServerMessage,
   type SshAuthorizeMessage,
@@ -15,6 +12,7 @@ import { Compile } from 'typebox/compile';
 import type { Context } from '../context.js';
 import { builders } from '../http/access-rules.js';
 import type { Role } from '../http/principal.js';
+import { issueGrant } from '../services/access-grants.js';
 import { isDeleted } from '../services/desired-state.js';
 import type { EnvironmentRow } from '../services/environment-rows.js';
 import type { SshKeyRow } from '../services/ssh-keys.js';
@@ -144,28 +142,18 @@ export async function authorizeSsh(
       );
     return refused(request.requestId, 'forbidden', refusalMessage);
   }
-  const nowS = Math.floor(Date.now() / 1000);
-  const claims: AccessClaims = {
-    iss: 'hangar',
-    aud: runner.id,
-    org: runner.orgId,
-    env: environment.id,
-    act: actor,
-    ops: ['ssh'],
-    iat: nowS,
-    exp: nowS + context.config.accessTokenTtlS,
-    jti: newId('grt'),
-  };
+  let token: string;
   try {
-    await context.audit.record({
+    const grant = await issueGrant(context, {
       orgId: runner.orgId,
       actor,
-      action: 'environment.access',
-      target,
-      outcome: 'success',
-      ...meta,
-      details: { ...details, grant: claims.jti, operations: 'ssh' },
+      runnerId: runner.id,
+      environmentId: environment.id,
+      operations: ['ssh'],
+      meta,
+      details,
     });
+    token = grant.token;
   } catch (error) {
     const hangar = error instanceof HangarError ? error : undefined;
     return refused(
@@ -178,7 +166,7 @@ export async function authorizeSsh(
     type: 'ssh-authorization',
     requestId: request.requestId,
     ok: true,
-    token: signAccessToken(claims, context.signingKey.privateKey),
+    token,
     environmentId: environment.id,
   };
 }

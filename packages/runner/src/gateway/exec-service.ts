@@ -5,6 +5,7 @@ import {
   type AccessClaims,
   type ExecRequest,
 } from '@hangar/api';
+import type { AuditDraft } from '../audit-queue.js';
 import type { EnvdClient, ExecOutcome } from '../providers/provider.js';
 import type { GatewayDeps } from './deps.js';
 
@@ -31,8 +32,84 @@ export type ExecDeps = Pick<
   'audit' | 'envd' | 'logCommand' | 'remoteEnv' | 'workspaceFolder'
 >;
 
+/** A command about to start: what its command-log line and its audit records say. */
+export interface CommandStart {
+  claims: AccessClaims;
+  environmentId: string;
+  requestId: string;
+  sourceAddress: string;
+  action: 'environment.exec' | 'environment.process.start';
+  command: readonly string[];
+  /** The working directory the command log names; absent for the environment's default. */
+  cwd: string | undefined;
+  /** Names a detached command in the command log. */
+  kind?: 'process';
+  /** Behind a pseudo-terminal: said in the command log and in every record. */
+  pty?: boolean;
+  /** Facts every record carries besides the command's digest and the grant. */
+  facts?: Record<string, string | number>;
+  /** The stage of the records that follow the start: `end`, or `spawned` for a detached one. */
+  nextStage: 'end' | 'spawned';
+  /** What the refusal says did not happen, such as "the command was not run". */
+  notDone: string;
+}
+
+/** Appends a record after the start, with the given outcome and facts of its own. */
+export type CommandRecorder = (
+  outcome: 'success' | 'failure',
+  details: AuditDraft['details'],
+) => Promise<unknown>;
+
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Writes the full command text to the runner's local command log, then queues a record with
+ * `stage: 'start'` that holds only its SHA-256; rejects, so the command does not start, when
+ * either cannot be written. Resolves with the recorder for the records that follow.
+ */
+export async function auditCommandStart(
+  deps: Pick<GatewayDeps, 'audit' | 'logCommand'>,
+  start: CommandStart,
+): Promise<CommandRecorder> {
+  const digest = commandDigest(start.command);
+  const pty = start.pty ? { pty: true } : {};
+  await deps.logCommand({
+    time: new Date().toISOString(),
+    requestId: start.requestId,
+    environmentId: start.environmentId,
+    actor: start.claims.act,
+    ...(start.kind ? { kind: start.kind } : {}),
+    command: start.command,
+    cwd: start.cwd ?? null,
+    commandSha256: digest,
+    ...pty,
+  });
+  const base = {
+    actor: start.claims.act,
+    action: start.action,
+    target: { kind: 'environment', id: start.environmentId },
+    requestId: start.requestId,
+    sourceAddress: start.sourceAddress,
+  } as const;
+  const facts = { commandSha256: digest, grant: start.claims.jti, ...pty, ...start.facts };
+  await deps.audit
+    .append({ ...base, outcome: 'success', details: { stage: 'start', ...facts } })
+    .catch((error: unknown) => {
+      throw new HangarError(
+        'audit_unavailable',
+        `${start.notDone}: its audit record could not be queued on the runner ` +
+          `(${reasonOf(error)}); check the runner's data directory, then retry`,
+        { cause: error },
+      );
+    });
+  return (outcome, details) =>
+    deps.audit.append({
+      ...base,
+      outcome,
+      details: { stage: start.nextStage, ...facts, ...details },
+    });
 }
 
 /**
@@ -53,34 +130,14 @@ export async function runExec(deps: ExecDeps, call: ExecCall): Promise<ExecOutco
 }
 
 async function runAudited(deps: ExecDeps, envd: EnvdClient, call: ExecCall): Promise<ExecOutcome> {
-  const digest = commandDigest(call.request.command);
-  await deps.logCommand({
-    time: new Date().toISOString(),
-    requestId: call.requestId,
-    environmentId: call.environmentId,
-    actor: call.claims.act,
-    command: call.request.command,
-    cwd: call.request.cwd ?? null,
-    commandSha256: digest,
-  });
-  const base = {
-    actor: call.claims.act,
+  const record = await auditCommandStart(deps, {
+    ...call,
     action: 'environment.exec',
-    target: { kind: 'environment', id: call.environmentId },
-    requestId: call.requestId,
-    sourceAddress: call.sourceAddress,
-  } as const;
-  const facts = { commandSha256: digest, grant: call.claims.jti };
-  await deps.audit
-    .append({ ...base, outcome: 'success', details: { stage: 'start', ...facts } })
-    .catch((error: unknown) => {
-      throw new HangarError(
-        'audit_unavailable',
-        `the command was not run: its audit record could not be queued on the runner ` +
-          `(${reasonOf(error)}); check the runner's data directory, then retry`,
-        { cause: error },
-      );
-    });
+    command: call.request.command,
+    cwd: call.request.cwd,
+    nextStage: 'end',
+    notDone: 'the command was not run',
+  });
   let outcome: ExecOutcome;
   try {
     outcome = await envd.exec({
@@ -94,24 +151,14 @@ async function runAudited(deps: ExecDeps, envd: EnvdClient, call: ExecCall): Pro
       ...(call.signal ? { signal: call.signal } : {}),
     });
   } catch (error) {
-    await deps.audit.append({
-      ...base,
-      outcome: 'failure',
-      details: { stage: 'end', ...facts, error: String(error).slice(0, 200) },
-    });
+    await record('failure', { error: String(error).slice(0, 200) });
     throw error;
   }
-  await deps.audit.append({
-    ...base,
-    outcome: 'success',
-    details: {
-      stage: 'end',
-      ...facts,
-      exitCode: outcome.exitCode,
-      signal: outcome.signal,
-      timedOut: outcome.timedOut,
-      durationMs: Math.round(outcome.durationMs),
-    },
+  await record('success', {
+    exitCode: outcome.exitCode,
+    signal: outcome.signal,
+    timedOut: outcome.timedOut,
+    durationMs: Math.round(outcome.durationMs),
   });
   return outcome;
 }

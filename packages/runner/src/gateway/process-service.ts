@@ -1,7 +1,7 @@
-import { HangarError, type AccessClaims, type ProcessStart } from '@hangar/api';
+import type { AccessClaims, ProcessStart } from '@hangar/api';
 import type { EnvdClient, ProcessInfo } from '../providers/provider.js';
 import type { GatewayDeps } from './deps.js';
-import { commandDigest } from './exec-service.js';
+import { auditCommandStart } from './exec-service.js';
 import { labelsFor } from './processes.js';
 
 /** A durable command runs for a day unless its caller names a shorter or longer bound. */
@@ -30,37 +30,18 @@ export async function startProcess(
   call: ProcessCall & { request: ProcessStart },
 ): Promise<ProcessInfo> {
   const { request, claims, environmentId } = call;
-  const digest = commandDigest(request.command);
   const timeoutMs = request.timeoutMs ?? defaultProcessTimeoutMs;
   const cwd = request.cwd ?? deps.workspaceFolder(environmentId);
-  await deps.logCommand({
-    time: new Date().toISOString(),
-    requestId: call.requestId,
-    environmentId,
-    actor: claims.act,
-    kind: 'process',
-    command: request.command,
-    cwd: cwd ?? null,
-    commandSha256: digest,
-  });
-  const base = {
-    actor: claims.act,
+  const record = await auditCommandStart(deps, {
+    ...call,
     action: 'environment.process.start',
-    target: { kind: 'environment', id: environmentId },
-    requestId: call.requestId,
-    sourceAddress: call.sourceAddress,
-  } as const;
-  const facts = { commandSha256: digest, grant: claims.jti, timeoutMs };
-  await deps.audit
-    .append({ ...base, outcome: 'success', details: { stage: 'start', ...facts } })
-    .catch((error: unknown) => {
-      throw new HangarError(
-        'audit_unavailable',
-        `the command was not started: its audit record could not be queued on the runner ` +
-          `(${reasonOf(error)}); check the runner's data directory, then retry`,
-        { cause: error },
-      );
-    });
+    command: request.command,
+    cwd,
+    kind: 'process',
+    facts: { timeoutMs },
+    nextStage: 'spawned',
+    notDone: 'the command was not started',
+  });
   deps.activity.touch(environmentId);
   let info: ProcessInfo;
   try {
@@ -72,18 +53,10 @@ export async function startProcess(
       labels: labelsFor('command', claims, call.requestId),
     });
   } catch (error) {
-    await deps.audit.append({
-      ...base,
-      outcome: 'failure',
-      details: { stage: 'spawned', ...facts, error: reasonOf(error).slice(0, 200) },
-    });
+    await record('failure', { error: reasonOf(error).slice(0, 200) });
     throw error;
   }
-  await deps.audit.append({
-    ...base,
-    outcome: 'success',
-    details: { stage: 'spawned', ...facts, process: info.id, pid: info.pid },
-  });
+  await record('success', { process: info.id, pid: info.pid });
   return info;
 }
 

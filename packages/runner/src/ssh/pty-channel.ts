@@ -1,6 +1,5 @@
 import type { ServerChannel } from 'ssh2';
-import { HangarError } from '@hangar/api';
-import { commandDigest } from '../gateway/exec-service.js';
+import { auditCommandStart } from '../gateway/exec-service.js';
 import type { AttachedProcess, EnvdClient, ProcessInfo } from '../providers/provider.js';
 import {
   endChannel,
@@ -74,63 +73,32 @@ async function runAudited(
   run: TerminalRun,
 ): Promise<ProcessInfo | undefined> {
   const { deps, grant } = context;
-  const digest = commandDigest(run.command);
   const cwd = deps.workspaceFolder(grant.environmentId);
-  await deps.logCommand({
-    time: new Date().toISOString(),
-    requestId: context.requestId,
+  const record = await auditCommandStart(deps, {
+    claims: grant.claims,
     environmentId: grant.environmentId,
-    actor: grant.claims.act,
-    command: run.command,
-    cwd: cwd ?? null,
-    commandSha256: digest,
-    pty: true,
-  });
-  const base = {
-    actor: grant.claims.act,
-    action: 'environment.exec',
-    target: { kind: 'environment', id: grant.environmentId },
     requestId: context.requestId,
     sourceAddress: context.sourceAddress,
-  } as const;
-  const facts = {
-    commandSha256: digest,
-    grant: grant.claims.jti,
+    action: 'environment.exec',
+    command: run.command,
+    cwd,
     pty: true,
-    session: context.session.id,
-  };
-  await deps.audit
-    .append({ ...base, outcome: 'success', details: { stage: 'start', ...facts } })
-    .catch((error: unknown) => {
-      throw new HangarError(
-        'audit_unavailable',
-        `the session was not started: its audit record could not be queued on the runner ` +
-          `(${reasonOf(error)}); check the runner's data directory, then retry`,
-        { cause: error },
-      );
-    });
+    facts: { session: context.session.id },
+    nextStage: 'end',
+    notDone: 'the session was not started',
+  });
   const startedAt = performance.now();
   let ended: ProcessInfo | undefined;
   try {
     ended = await attachAndPipe(context, envd, channel, gone, run, cwd);
   } catch (error) {
-    await deps.audit.append({
-      ...base,
-      outcome: 'failure',
-      details: { stage: 'end', ...facts, error: reasonOf(error).slice(0, 200) },
-    });
+    await record('failure', { error: reasonOf(error).slice(0, 200) });
     throw error;
   }
-  await deps.audit.append({
-    ...base,
-    outcome: 'success',
-    details: {
-      stage: 'end',
-      ...facts,
-      exitCode: ended?.exitCode ?? null,
-      signal: ended?.signal ?? null,
-      durationMs: Math.round(performance.now() - startedAt),
-    },
+  await record('success', {
+    exitCode: ended?.exitCode ?? null,
+    signal: ended?.signal ?? null,
+    durationMs: Math.round(performance.now() - startedAt),
   });
   return ended;
 }
