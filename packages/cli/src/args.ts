@@ -96,6 +96,15 @@ function suggestion(name: string, known: string[]): string {
   return close ? `; did you mean --${close.candidate}?` : '';
 }
 
+/** What a duration flag's error offers as examples: only those within the flag's range. */
+const durationExamples: Array<[string, number]> = [
+  ['30', 30],
+  ['90s', 90],
+  ['15m', 900],
+  ['12h', 43_200],
+  ['30d', 2_592_000],
+];
+
 function numberProblem(spec: FlagSpec): string {
   const what =
     spec.type === 'integer'
@@ -104,7 +113,12 @@ function numberProblem(spec: FlagSpec): string {
         ? 'a duration'
         : 'a number';
   const unit = spec.type === 'duration' ? ' seconds' : '';
-  const example = spec.type === 'duration' ? ' such as 30, 90s, 15m, 12h or 30d' : '';
+  const examples = durationExamples.filter(([, seconds]) => seconds <= (spec.max ?? Infinity));
+  const names = examples.map(([name]) => name);
+  const example =
+    spec.type === 'duration' && names.length > 1
+      ? ` such as ${names.slice(0, -1).join(', ')} or ${names.at(-1) ?? ''}`
+      : '';
   if (spec.min !== undefined && spec.max !== undefined) {
     return `${what} from ${spec.min} to ${spec.max}${unit}${example}`;
   }

@@ -117,6 +117,8 @@ describe('data-plane commands against a real runner', () => {
       [['env', 'exec', 'work', '--timeout', '8d', '--detach', '--', 'true'], /--timeout/],
       [['env', 'terminal', 'work', '--attach', 'prc_abc', '--', 'ls'], /no command/],
       [['env', 'terminal', 'work', '--json'], /--json does not apply/],
+      [['env', 'terminal', 'work'], /needs a terminal on stdin/],
+      [['env', 'exec', 'work', '--timeout', '30d', '--detach', '--', 'true'], /15m or 12h, got/],
       [['env', 'attach', 'work', 'prc_abc', '--new', '--from', '3'], /contradict/],
       [['port', 'open', 'work', '70000'], /port number/],
     ];

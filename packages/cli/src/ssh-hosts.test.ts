@@ -11,6 +11,7 @@ import {
   knownHostsPath,
   parseAddress,
   pinHostKeys,
+  readableKeyFile,
   sshConfigValue,
 } from './ssh-hosts.js';
 import { captureIo } from './testing/capture-io.js';
@@ -144,6 +145,31 @@ test('hangar ssh and ssh-config refuse bad flags before asking the control plane
       assert.equal(await main(argv, io), 2, argv.join(' '));
       assert.match(io.stderr.text(), message, argv.join(' '));
     }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('--identity refuses a public key and names the private key beside it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hangar-identity-'));
+  try {
+    const publicPath = join(dir, 'id_ed25519.pub');
+    await writeFile(publicPath, 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO0 me@host\n');
+    await assert.rejects(
+      readableKeyFile(publicPath, { commandPath: 'ssh', flag: 'identity' }),
+      (error: Error) =>
+        /is a public key/.test(error.message) && error.message.includes(join(dir, 'id_ed25519)')),
+    );
+    const privatePath = join(dir, 'id_ed25519');
+    await writeFile(privatePath, '-----BEGIN OPENSSH PRIVATE KEY-----\n');
+    assert.equal(
+      await readableKeyFile(privatePath, { commandPath: 'ssh', flag: 'identity' }),
+      privatePath,
+    );
+    await assert.rejects(
+      readableKeyFile(join(dir, 'missing'), { commandPath: 'ssh', flag: 'identity' }),
+      /cannot be read/,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

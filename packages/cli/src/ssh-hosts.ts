@@ -121,5 +121,16 @@ export async function readableKeyFile(
       fields: [{ field: where.flag, message: 'must be a readable private key file' }],
     });
   }
+  const start = (await readFile(path)).subarray(0, 64).toString('utf8');
+  if (/^(ssh-|ecdsa-|sk-)\S+ /.test(start)) {
+    throw new UsageError(
+      `--${where.flag} ${path} is a public key; pass the private key beside it` +
+        (path.endsWith('.pub') ? ` (${path.slice(0, -'.pub'.length)})` : ''),
+      {
+        commandPath: where.commandPath,
+        fields: [{ field: where.flag, message: 'must be a private key, not a public one' }],
+      },
+    );
+  }
   return path;
 }

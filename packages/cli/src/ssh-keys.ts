@@ -29,7 +29,13 @@ export async function readPublicKey(
     try {
       text = await readFile(path, 'utf8');
     } catch (error) {
-      throw new HangarError('not_found', `cannot read ${path}: ${(error as Error).message}`);
+      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new HangarError(
+        'not_found',
+        missing
+          ? `${path} does not exist; give the .pub file of your key (ssh-keygen -t ed25519 makes one)`
+          : `cannot read ${path}: ${(error as Error).message}`,
+      );
     }
   }
   if (text.includes('PRIVATE KEY')) {

@@ -42,10 +42,18 @@ export const command = defineCommand({
         commandPath,
       });
     }
-    const running = await openRunningEnvironment(io, flags, positionals.env, ['terminal']);
     const stdin = io.stdin as typeof io.stdin & Tty;
     const stdout = io.stdout as typeof io.stdout & Tty;
-    const size = (): TerminalSize => ({ cols: stdout.columns ?? 80, rows: stdout.rows ?? 24 });
+    if (stdin.isTTY !== true && rest.length === 0 && flags.attach === undefined) {
+      throw new UsageError(
+        'an interactive shell needs a terminal on stdin; to feed commands from a pipe use ' +
+          '`hangar env exec <env> --stdin -- sh`, or give the command after --',
+        { commandPath },
+      );
+    }
+    const running = await openRunningEnvironment(io, flags, positionals.env, ['terminal']);
+    // A terminal of unknown or zero size (`script` without a tty outside) gets the usual 80x24.
+    const size = (): TerminalSize => ({ cols: stdout.columns || 80, rows: stdout.rows || 24 });
     const raw = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
     if (raw) stdin.setRawMode?.(true);
     try {

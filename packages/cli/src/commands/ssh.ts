@@ -153,6 +153,14 @@ export const command = defineCommand({
           `start it with \`hangar env start ${environment.name} --wait\``,
       );
     }
+    const { sshKeys } = await api.get<{ sshKeys: unknown[] }>('/v1/ssh-keys');
+    if (sshKeys.length === 0) {
+      throw new HangarError(
+        'invalid_request',
+        'you have no SSH key registered, so the gateway would refuse every key; add one with ' +
+          '`hangar ssh-key add ~/.ssh/id_ed25519.pub` (ssh-keygen -t ed25519 makes one)',
+      );
+    }
     const granted = await sshAccess(api, environment.id);
     if (!granted.ssh) {
       throw new HangarError(
@@ -173,6 +181,13 @@ export const command = defineCommand({
       tty: flags.tty,
       command: rest,
     });
-    return runSsh(io, args);
+    const code = await runSsh(io, args);
+    if (code === 255) {
+      io.stderr.write(
+        'hangar: ssh failed; if it said "Permission denied", log in with a key that ' +
+          '`hangar ssh-key list` shows (--identity FILE for one outside ~/.ssh)\n',
+      );
+    }
+    return code;
   },
 });

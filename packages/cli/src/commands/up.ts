@@ -29,6 +29,7 @@ interface UpSummary {
   home: string;
   controlPlaneUrl: string;
   gatewayUrl: string;
+  sshAddress: string;
   runnerId: string;
   orgId: string;
   userId: string;
@@ -42,6 +43,7 @@ function guidance(out: Output, summary: UpSummary, defaultHome: boolean): void {
     'Hangar is running.',
     `  control plane  ${summary.controlPlaneUrl}`,
     `  runner         ${summary.runnerId}, gateway ${summary.gatewayUrl}`,
+    `  ssh gateway    ${summary.sshAddress}`,
     `  token          written to ${summary.credentialsPath}`,
     `                 (mode 0600, expires ${summary.tokenExpiresAt})`,
     '',
@@ -49,6 +51,7 @@ function guidance(out: Output, summary: UpSummary, defaultHome: boolean): void {
     `  ${env}npx hangar env create <git URL or path> --wait`,
     `  ${env}npx hangar env list`,
     `  ${env}npx hangar env exec <env> -- ls -la`,
+    `  ${env}npx hangar ssh-key add ~/.ssh/id_ed25519.pub && ${env}npx hangar ssh <env>`,
     `  ${env}npx hangar audit verify`,
     '',
     'Press Ctrl-C to stop everything.',
@@ -140,6 +143,7 @@ export const command = defineCommand({
         home,
         controlPlaneUrl: cp.url,
         gatewayUrl: runner.gatewayUrl,
+        sshAddress: runner.ssh.address,
         runnerId: runner.runnerId,
         orgId: owner.orgId,
         userId: owner.userId,
