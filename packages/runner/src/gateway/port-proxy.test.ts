@@ -5,7 +5,7 @@ import { WebSocket } from 'ws';
 import type { PortEntry } from '@hangar/api';
 import type { EnvdClient, SandboxSpec } from '../providers/provider.js';
 import { sandboxFixture, type SandboxFixture } from '../providers/sandbox/test-support.js';
-import { desiredFor, rawRequest, startEchoServer } from './port-test-support.js';
+import { desiredFor, rawExchange, rawRequest, startEchoServer } from './port-test-support.js';
 import { startGateway } from './server.js';
 import { eventually, gatewayDeps } from './stream-test-support.js';
 
@@ -253,4 +253,118 @@ test('the port list merges what listens with devcontainer.json and the share lev
     ...bearer(setup.grant(envId, ['exec'])),
   });
   assert.equal(wrongOp.status, 403);
+});
+
+function rawHead(path: string, headers: Record<string, string>): string {
+  const lines = [`GET ${path} HTTP/1.1`];
+  for (const [name, value] of Object.entries({ host: '127.0.0.1', ...headers })) {
+    lines.push(`${name}: ${value}`);
+  }
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+test('an upgrade the app refuses is relayed and closed, never left as a raw pipe', async () => {
+  const upgrade = rawHead(`/ports/${envId}/${appPort}/plain`, {
+    ...bearer(portGrant()),
+    connection: 'Upgrade',
+    upgrade: 'websocket',
+    'sec-websocket-version': '13',
+    'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+  });
+  const smuggled = rawHead('/spoof', { host: 'evil.example', 'x-forwarded-for': '10.9.9.9' });
+  const answer = await rawExchange(gateway.url, upgrade + smuggled, '/spoof');
+  assert.match(answer, /^HTTP\/1\.1 404 /);
+  assert.match(answer, /no socket$/, 'the app’s answer is relayed whole');
+  assert.ok(!answer.includes('/spoof'), `nothing after the refusal reaches the app: ${answer}`);
+  const withBody = upgrade.replace('\r\n\r\n', '\r\ntransfer-encoding: chunked\r\n\r\n');
+  const refused = await rawExchange(gateway.url, `${withBody}5\r\nhello\r\n0\r\n\r\n`);
+  assert.match(refused, /^HTTP\/1\.1 400 .*carries no body/s);
+});
+
+test('the path form refuses service worker scripts and strips Service-Worker-Allowed', async () => {
+  share('public');
+  const refused = await get(pathUrl('/sw.js'), { 'service-worker': 'script' });
+  assert.equal(refused.status, 403);
+  assert.match(refused.json<{ message: string }>().message, /service worker/);
+  const cookies = await get(pathUrl('/cookies'));
+  assert.equal(cookies.status, 200);
+  assert.equal(cookies.headers['service-worker-allowed'], undefined);
+  const host = `${appPort}-${envId}.${portsDomain}`;
+  const own = await get(`${gateway.url}/sw.js`, { host, 'service-worker': 'script' });
+  assert.equal(own.status, 200, 'a port of its own origin may register a worker');
+});
+
+test('a body is forwarded framed for every method; other transfer codings are refused', async () => {
+  share('public');
+  const body = 'GET /smuggled HTTP/1.1\r\nhost: localhost\r\n\r\n';
+  for (const method of ['GET', 'DELETE', 'OPTIONS', 'POST']) {
+    const answer = await rawRequest(pathUrl('/framed'), {
+      method,
+      headers: { 'transfer-encoding': 'chunked' },
+      body,
+    });
+    assert.equal(answer.status, 200, `${method}: ${answer.text}`);
+    const seen = answer.json<{ method: string; url: string; body: string }>();
+    assert.deepEqual([seen.method, seen.url, seen.body], [method, '/framed', body], method);
+  }
+  const sized = await rawRequest(pathUrl('/sized'), {
+    method: 'PUT',
+    headers: { 'content-length': String(Buffer.byteLength(body)) },
+    body,
+  });
+  assert.equal(sized.json<{ body: string }>().body, body);
+  const refused = await rawRequest(pathUrl('/framed'), {
+    headers: { 'transfer-encoding': 'gzip, chunked' },
+    body,
+  });
+  assert.equal(refused.status, 400);
+  assert.match(refused.json<{ message: string }>().message, /Transfer-Encoding/);
+});
+
+test('every Path of an app cookie stays under its port, and no Domain passes', async () => {
+  share('public');
+  const prefix = `/ports/${envId}/${appPort}`;
+  const path = await get(pathUrl('/cookies'));
+  assert.deepEqual(path.headers['set-cookie'], [
+    `twice=1; Path=${prefix}/`,
+    `tossed=2; HttpOnly; Path=${prefix}/`,
+    'plain=3',
+  ]);
+  const host = await get(`${gateway.url}/cookies`, { host: `${appPort}-${envId}.${portsDomain}` });
+  assert.deepEqual(host.headers['set-cookie'], [
+    'twice=1; Path=/x; path=/',
+    'tossed=2; Path=/; HttpOnly',
+    'plain=3',
+  ]);
+});
+
+test('the redirect after a grant exchange stays on the origin', async () => {
+  const host = `${appPort}-${envId}.${portsDomain}`;
+  const slashes = await get(`${gateway.url}//evil.example/x?hangar_grant=${portGrant()}`, { host });
+  assert.equal(slashes.status, 303);
+  assert.equal(slashes.headers.location, '/evil.example/x');
+  const request = rawHead(`/\\evil.example/x?hangar_grant=${portGrant()}`, {
+    host,
+    connection: 'close',
+  });
+  const backslash = await rawExchange(gateway.url, request);
+  assert.match(backslash, /^HTTP\/1\.1 303 /);
+  assert.match(backslash, /\r\nlocation: \/evil\.example\/x\r\n/i);
+});
+
+test('forwarding headers from the client never reach the app', async () => {
+  share('public');
+  const answer = await get(pathUrl('/'), {
+    forwarded: 'for=10.9.9.9;host=evil.example',
+    'x-real-ip': '10.9.9.9',
+    'proxy-authorization': 'Basic c2VjcmV0',
+    'x-forwarded-for': '10.9.9.9',
+    'x-forwarded-host': 'evil.example',
+  });
+  const seen = answer.json<{ headers: Record<string, string> }>().headers;
+  assert.equal(seen.forwarded, undefined);
+  assert.equal(seen['x-real-ip'], undefined);
+  assert.equal(seen['proxy-authorization'], undefined);
+  assert.equal(seen['x-forwarded-for'], '127.0.0.1');
+  assert.equal(seen['x-forwarded-host'], new URL(gateway.url).host);
 });

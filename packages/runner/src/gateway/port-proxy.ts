@@ -18,7 +18,13 @@ import {
   withoutGrantParam,
   type PortAdmission,
 } from './port-access.js';
-import { appRequestHeaders, appResponseHeaders } from './port-headers.js';
+import {
+  appRequestHeaders,
+  appResponseHeaders,
+  bodyFraming,
+  refuseServiceWorker,
+  responseHead,
+} from './port-headers.js';
 import { portTargetOf, type PortTarget, type PortUrls } from './port-target.js';
 
 interface Exchange {
@@ -74,6 +80,8 @@ export class PortProxy {
         this.redirect(response, 308, `${target.prefix}/${query}`);
         return;
       }
+      bodyFraming(request);
+      refuseServiceWorker(request, target);
       const desired = this.desiredOf(target);
       const admission = admitPortRequest(request, this.contextOf(target, desired), {
         fromLink: true,
@@ -99,6 +107,12 @@ export class PortProxy {
     socket.on('error', () => socket.destroy());
     const exchange = this.exchangeOf(request, target);
     try {
+      if (bodyFraming(request) !== 'none' && request.headers['content-length'] !== '0') {
+        throw new HangarError(
+          'invalid_request',
+          'an upgrade request carries no body: send it without Content-Length or Transfer-Encoding',
+        );
+      }
       const desired = this.desiredOf(target);
       const admission = admitPortRequest(request, this.contextOf(target, desired), {
         fromLink: false,
@@ -255,10 +269,16 @@ export class PortProxy {
       );
       this.sendError(response, failure, call.requestId);
     });
-    request.pipe(proxied);
+    if (bodyFraming(request) === 'none') proxied.end();
+    else request.pipe(proxied);
     await done;
   }
 
+  /**
+   * Asks the app to upgrade, and pipes raw bytes only once it answers `101 Switching
+   * Protocols`; any other answer is relayed and the connection closed, so that nothing the
+   * client sends after a refused upgrade reaches the app unchecked.
+   */
   private async tunnel(
     request: IncomingMessage,
     client: Duplex,
@@ -273,22 +293,55 @@ export class PortProxy {
       envd.close();
     };
     client.once('close', end);
-    upstream.once('close', end);
-    upstream.on('error', end);
-    const headers = appRequestHeaders(request, target, { upgrade: true, secure: this.urls.secure });
-    const lines = [`${request.method ?? 'GET'} ${withoutGrantParam(target.appPath)} HTTP/1.1`];
-    for (const [name, value] of Object.entries(headers)) {
-      for (const one of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${one}`);
-    }
-    upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
-    if (head.length > 0) upstream.write(head);
-    client.on('data', (chunk: Buffer) => {
-      session.addBytesIn(chunk.length);
-      this.deps.activity.touch(target.environmentId);
+    const proxied = httpRequest({
+      method: request.method ?? 'GET',
+      path: withoutGrantParam(target.appPath),
+      headers: appRequestHeaders(request, target, { upgrade: true, secure: this.urls.secure }),
+      createConnection: () => upstream,
     });
-    upstream.on('data', (chunk: Buffer) => session.addBytesOut(chunk.length));
-    client.pipe(upstream);
-    upstream.pipe(client);
+    let answered = false;
+    proxied.on('upgrade', (answer: IncomingMessage, socket: Duplex, early: Buffer) => {
+      answered = true;
+      if (answer.statusCode !== 101) {
+        end();
+        return;
+      }
+      socket.once('close', end);
+      socket.on('error', end);
+      const headers = appResponseHeaders(answer, target);
+      headers.connection = 'Upgrade';
+      if (answer.headers.upgrade) headers.upgrade = answer.headers.upgrade;
+      client.write(responseHead(answer, headers));
+      if (early.length > 0) client.write(early);
+      if (head.length > 0) socket.write(head);
+      client.on('data', (chunk: Buffer) => {
+        session.addBytesIn(chunk.length);
+        this.deps.activity.touch(target.environmentId);
+      });
+      socket.on('data', (chunk: Buffer) => session.addBytesOut(chunk.length));
+      client.pipe(socket);
+      socket.pipe(client);
+    });
+    proxied.on('response', (answer) => {
+      answered = true;
+      const headers = appResponseHeaders(answer, target);
+      headers.connection = 'close';
+      client.write(responseHead(answer, headers));
+      answer.on('data', (chunk: Buffer) => session.addBytesOut(chunk.length));
+      answer.pipe(client);
+    });
+    proxied.on('error', (error) => {
+      if (answered) {
+        end();
+        return;
+      }
+      const failure = new HangarError(
+        'unreachable',
+        `port ${target.port} in ${target.environmentId} broke off the upgrade (${error.message})`,
+      );
+      writeRawError(client, failure, call.requestId);
+    });
+    proxied.end();
     await new Promise<void>((resolve) => client.once('close', resolve));
   }
 
@@ -312,9 +365,10 @@ export class PortProxy {
     }
   }
 
+  /** A redirect to a path of this origin: leading slashes are one, so `//host` stays here. */
   private redirect(response: ServerResponse, status: number, location: string): void {
     response.writeHead(status, {
-      location,
+      location: location.replace(/^[/\\]+/, '/'),
       'cache-control': 'no-store',
       'referrer-policy': 'no-referrer',
       'content-length': 0,
@@ -332,7 +386,9 @@ export class PortProxy {
       return;
     }
     const body = JSON.stringify(toErrorBody(hangar, requestId));
+    // Closed after the answer: what the client sends next is not read on a refused request.
     response.writeHead(hangar.status, {
+      connection: 'close',
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(body),
       'cache-control': 'no-store',

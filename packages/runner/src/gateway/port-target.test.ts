@@ -75,3 +75,11 @@ test('port URLs follow the gateway’s public URL', () => {
   plain.setBase('http://127.0.0.1:7701');
   assert.equal(plain.hostUrl(env, 3000), undefined);
 });
+
+test('a port with a leading zero is refused, not read as another port', () => {
+  const leading = (request: IncomingMessage, domain?: string) =>
+    assert.throws(() => portTargetOf(request, domain), /without leading zeros/);
+  leading(requestOf(`/ports/${env}/08080/`));
+  leading(requestOf(`/ports/${env}/0080`));
+  leading(requestOf('/', { host: `08080-${env}.ports.test` }), 'ports.test');
+});

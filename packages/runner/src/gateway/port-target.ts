@@ -20,7 +20,18 @@ const envId = /^[a-z]{3}_[0-9a-z]{8,40}$/;
 /** `<port>-<environment id>`; `env-…` is taken for `env_…`, for names where `_` is refused. */
 const hostLabel = /^(\d{1,5})-([a-z]{3})[_-]([0-9a-z]{8,40})$/;
 
+/**
+ * The port a target names; `08080` is refused rather than read as 8080, so that a link has one
+ * spelling and the grant cookie's path is the one the browser sends it for.
+ */
 function portOf(text: string): number | undefined {
+  if (/^0\d/.test(text)) {
+    throw new HangarError(
+      'invalid_request',
+      `port ${text} has a leading zero: write the port without leading zeros, ` +
+        `e.g. ${text.replace(/^0+/, '') || '3000'}`,
+    );
+  }
   const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
   return port >= 1 && port <= 65535 ? port : undefined;
 }

@@ -1,12 +1,15 @@
 import { request, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 import type { DesiredEnvironment } from '@hangar/api';
 import type { EnvdClient } from '../providers/provider.js';
 import { eventually, testOwnerId } from './stream-test-support.js';
 
 /**
  * A web server for inside a sandbox (`/run/hangar/node`): it answers every request with what
- * it received as JSON, `/redirect` with a redirect and two cookies, and a WebSocket upgrade with
- * an echo of each small text message, prefixed `echo:`. Writes `ready-file` once it listens.
+ * it received as JSON, `/redirect` with a redirect and two cookies, `/cookies` with cookies whose
+ * attributes a proxy must rewrite, and a WebSocket upgrade of `/socket` with an echo of each small
+ * text message, prefixed `echo:`; an upgrade of any other path is answered 404 on a connection
+ * that stays open for plain HTTP. Writes `ready-file` once it listens.
  */
 export function echoServerScript(port: number, readyFile: string): string[] {
   const script = `
@@ -23,11 +26,27 @@ const server = http.createServer((req, res) => {
       });
       return res.end();
     }
+    if (req.url === '/cookies') {
+      res.writeHead(200, {
+        'service-worker-allowed': '/',
+        'set-cookie': [
+          'twice=1; Path=/x; path=/',
+          'tossed=2; Domain=ports.test; Path=/; domain=.other.test; HttpOnly',
+          'plain=3',
+        ],
+      });
+      return res.end();
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body }));
   });
 });
-server.on('upgrade', (req, socket) => {
+server.on('upgrade', (req, socket, head) => {
+  if (req.url !== '/socket') {
+    socket.write('HTTP/1.1 404 Not Found\\r\\ncontent-length: 9\\r\\n\\r\\nno socket');
+    socket.unshift(head);
+    return server.emit('connection', socket);
+  }
   const key = req.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
   const accept = crypto.createHash('sha1').update(key).digest('base64');
   socket.write('HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\n' +
@@ -111,5 +130,24 @@ export function rawRequest(
       });
     });
     outgoing.end(options.body);
+  });
+}
+
+/**
+ * Writes `text` as it is on a TCP connection of its own and collects what comes back, until the
+ * server closes the connection or (with `stopAt`) the answer contains that text.
+ */
+export function rawExchange(url: string, text: string, stopAt?: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    socket.on('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (stopAt !== undefined && received.includes(stopAt)) socket.destroy();
+    });
+    socket.on('close', () => resolve(received));
+    socket.write(text);
   });
 }
