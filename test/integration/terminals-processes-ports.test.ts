@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { AuditRecord, ProcessDetail, ProcessInfoBody } from '@hangar/api';
 import { addUser } from '@hangar/control-plane/testing/users.js';
@@ -158,4 +160,33 @@ test('a shared port: private for the owner, org for members, public only when al
   await until(async () => (await fetch(page)).status === 200, 'the public share');
   const answer = (await (await fetch(page)).json()) as { url: string };
   assert.equal(answer.url, '/hello');
+});
+
+test('narrowing a share ends the port connections it admitted', async () => {
+  // Runs after the test above, which left port 3000 shared publicly.
+  const gatewayUrl = new URL(system.runner.gatewayUrl);
+  const socket = connect(Number(gatewayUrl.port), gatewayUrl.hostname);
+  await once(socket, 'connect');
+  const closed = once(socket, 'close');
+  let received = '';
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString('latin1');
+  });
+  socket.write(
+    `GET /ports/${id}/3000/kept HTTP/1.1\r\nHost: ${gatewayUrl.host}\r\nConnection: keep-alive\r\n\r\n`,
+  );
+  await until(async () => received.includes('"/kept"'), 'the answer on the kept connection');
+  assert.match(received, /^HTTP\/1\.1 200/);
+  const narrowed = await system.api('PUT', `/v1/environments/${id}/ports/3000`, {
+    level: 'private',
+  });
+  assert.equal(narrowed.status, 200, JSON.stringify(narrowed.body));
+  await closed;
+  await until(async () => {
+    const { body } = await system.api<{ records: AuditRecord[] }>(
+      'GET',
+      '/v1/audit?action=session.end',
+    );
+    return body.records.some((record) => record.details.reason === 'the port share levels changed');
+  }, 'the session end record');
 });

@@ -1,6 +1,6 @@
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HangarError, type EnvironmentStatus } from '@hangar/api';
+import { HangarError, type DesiredEnvironment, type EnvironmentStatus } from '@hangar/api';
 import { AuditQueue, type AuditDraft } from './audit-queue.js';
 import { resolveRunnerConfig, type RunnerConfig } from './config.js';
 import { ControlPlaneConnection } from './connection/connection.js';
@@ -165,10 +165,24 @@ export async function startRunner(
     onActivity: (environmentId) => activity.touch(environmentId),
   });
   /** A session lives only while its environment is wanted running. */
-  const endSessionsUnlessRunning = (desired: { id: string; spec: { desiredPhase: string } }) => {
-    if (desired.spec.desiredPhase === 'running') return;
-    const reason = `the environment is ${desired.spec.desiredPhase === 'deleted' ? 'deleted' : 'stopping'}`;
-    sessions.closeWhere({ environmentId: desired.id }, reason);
+  /**
+   * A session lives only while its environment is wanted running, and a port connection only
+   * under the share levels it was admitted by: when they change, port connections end and
+   * their clients are checked again as they reconnect.
+   */
+  const endSessionsThatLostGround = (desired: DesiredEnvironment) => {
+    if (desired.spec.desiredPhase !== 'running') {
+      const reason = `the environment is ${desired.spec.desiredPhase === 'deleted' ? 'deleted' : 'stopping'}`;
+      sessions.closeWhere({ environmentId: desired.id }, reason);
+      return;
+    }
+    const before = reconciler.desiredOf(desired.id)?.ports ?? [];
+    if (JSON.stringify(before) !== JSON.stringify(desired.ports ?? [])) {
+      sessions.closeWhere(
+        { environmentId: desired.id, kind: 'port' },
+        'the port share levels changed',
+      );
+    }
   };
 
   const commandLog = join(config.dataDir, 'commands.log');
@@ -231,13 +245,13 @@ export async function startRunner(
       await queue.acknowledge(welcome.auditAckedSeq);
       inFlight = false;
       for (const [id, status] of reconciler.allStatuses()) report(id, status);
-      for (const desired of welcome.environments) endSessionsUnlessRunning(desired);
+      for (const desired of welcome.environments) endSessionsThatLostGround(desired);
       reconciler.replaceAll(welcome.environments);
       flushAudit();
     })().catch((error: unknown) => log.error({ err: error }, 'handling the welcome failed'));
   });
   connection.on('environment', (desired) => {
-    endSessionsUnlessRunning(desired);
+    endSessionsThatLostGround(desired);
     reconciler.update(desired);
   });
   connection.on('auditAck', (seq) => {
