@@ -41,6 +41,12 @@ export type AuthDecision =
 
 type KeyDecision = { ok: true; grant: SshGrant } | { ok: false; reason: string };
 
+/** A key offered in the query phase and not yet signed with: counted, not yet decided. */
+const pendingProof: Promise<KeyDecision> = Promise.resolve({
+  ok: false,
+  reason: 'the key was offered but never signed with',
+});
+
 export function fingerprintOf(blob: Buffer): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
@@ -53,11 +59,11 @@ const tokenReasons = {
 } as const;
 
 /**
- * The authentication of one SSH connection: public keys only. Each key is decided once: the
- * control plane is asked whether its owner may open the environment named by the username, and
- * the signed grant it returns is checked like any other (signature, audience, operation,
- * environment). The answer is kept for the connection, so the query phase and the signed
- * attempt of the same key cost one question. A refused key is audited once, by fingerprint;
+ * The authentication of one SSH connection: public keys only. The query phase accepts any
+ * well-formed key; once the client signs with one and the signature verifies, the control plane
+ * is asked whether the key's owner may open the environment named by the username, and the
+ * signed grant it returns is checked like any other (signature, audience, operation,
+ * environment). The answer is kept for the connection, so each key costs one question. A refused key is audited once, by fingerprint;
  * the key itself is never recorded.
  */
 export class ConnectionAuthenticator {
@@ -94,28 +100,28 @@ export class ConnectionAuthenticator {
       this.decisions.set(cacheKey, Promise.resolve({ ok: false, reason: 'too many keys' }));
       return { kind: 'reject', reason: 'too many keys offered on one connection' };
     }
-    if (attempt.signature) {
-      const verified = attempt.blob
-        ? parsed.verify(attempt.blob, attempt.signature, attempt.hashAlgo)
-        : false;
-      if (verified !== true) {
-        await this.deny(
-          attempt.username,
-          fingerprint,
-          parsed.type,
-          'the signature does not verify',
-        );
-        return { kind: 'reject', reason: 'the signature does not verify' };
-      }
+    if (!attempt.signature) {
+      // The query phase: any well-formed key would do. The control plane is asked only once the
+      // client has proved it holds the private key, so a public key alone mints no grant and
+      // tells nothing about whose key it is or which environments exist.
+      this.decisions.set(cacheKey, this.decisions.get(cacheKey) ?? pendingProof);
+      return { kind: 'key-acceptable' };
+    }
+    const verified = attempt.blob
+      ? parsed.verify(attempt.blob, attempt.signature, attempt.hashAlgo)
+      : false;
+    if (verified !== true) {
+      await this.deny(attempt.username, fingerprint, parsed.type, 'the signature does not verify');
+      return { kind: 'reject', reason: 'the signature does not verify' };
     }
     let decision = this.decisions.get(cacheKey);
-    if (!decision) {
+    if (!decision || decision === pendingProof) {
       decision = this.ask(attempt.username, parsed.type, attempt.key.data, fingerprint);
       this.decisions.set(cacheKey, decision);
     }
     const result = await decision;
     if (!result.ok) return { kind: 'reject', reason: result.reason };
-    return attempt.signature ? { kind: 'accept', grant: result.grant } : { kind: 'key-acceptable' };
+    return { kind: 'accept', grant: result.grant };
   }
 
   private async ask(
