@@ -121,7 +121,9 @@ test('a command that fails to run gets an end record with outcome failure', asyn
       ['environment.exec', 'start', 'success'],
       ['environment.exec', 'end', 'failure'],
     ]);
-    assert.match(String(context.queue.pending()[1]?.details.error), /envd went away/);
+    // Only the code reaches the audit record; a message can carry the program name or a path.
+    assert.equal(context.queue.pending()[1]?.details.error, 'internal');
+    assert.ok(!JSON.stringify(context.queue.pending()).includes('envd went away'));
   } finally {
     await rm(context.dir, { recursive: true, force: true });
   }

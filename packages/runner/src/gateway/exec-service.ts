@@ -65,6 +65,15 @@ function reasonOf(error: unknown): string {
 }
 
 /**
+ * What a failed command's audit record says: the stable error code only. The message can hold
+ * the program name or a path from the command, and audit records reach the control plane,
+ * which holds only the command's digest; the message goes to the runner's own log.
+ */
+export function auditableFailure(error: unknown): { error: string } {
+  return { error: error instanceof HangarError ? error.code : 'internal' };
+}
+
+/**
  * Writes the full command text to the runner's local command log, then queues a record with
  * `stage: 'start'` that holds only its SHA-256; rejects, so the command does not start, when
  * either cannot be written. Resolves with the recorder for the records that follow.
@@ -151,7 +160,7 @@ async function runAudited(deps: ExecDeps, envd: EnvdClient, call: ExecCall): Pro
       ...(call.signal ? { signal: call.signal } : {}),
     });
   } catch (error) {
-    await record('failure', { error: String(error).slice(0, 200) });
+    await record('failure', auditableFailure(error));
     throw error;
   }
   await record('success', {

@@ -1,7 +1,7 @@
 import type { AccessClaims, ProcessStart } from '@hangar/api';
 import type { EnvdClient, ProcessInfo } from '../providers/provider.js';
 import type { GatewayDeps } from './deps.js';
-import { auditCommandStart } from './exec-service.js';
+import { auditableFailure, auditCommandStart } from './exec-service.js';
 import { labelsFor } from './processes.js';
 
 /** A durable command runs for a day unless its caller names a shorter or longer bound. */
@@ -12,10 +12,6 @@ export interface ProcessCall {
   environmentId: string;
   requestId: string;
   sourceAddress: string;
-}
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -53,7 +49,7 @@ export async function startProcess(
       labels: labelsFor('command', claims, call.requestId),
     });
   } catch (error) {
-    await record('failure', { error: reasonOf(error).slice(0, 200) });
+    await record('failure', auditableFailure(error));
     throw error;
   }
   await record('success', { process: info.id, pid: info.pid });
@@ -85,7 +81,7 @@ export async function signalOwnProcess(
   try {
     await envd.signalProcess(call.info.id, call.signal);
   } catch (error) {
-    await record('failure', { error: reasonOf(error).slice(0, 200) });
+    await record('failure', auditableFailure(error));
     throw error;
   }
   await record('success');

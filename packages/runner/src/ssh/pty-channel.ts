@@ -1,5 +1,5 @@
 import type { ServerChannel } from 'ssh2';
-import { auditCommandStart } from '../gateway/exec-service.js';
+import { auditableFailure, auditCommandStart } from '../gateway/exec-service.js';
 import type { AttachedProcess, EnvdClient, ProcessInfo } from '../providers/provider.js';
 import {
   endChannel,
@@ -30,10 +30,6 @@ export interface TerminalRun {
   count: ByteCounter;
   /** Called once the process runs, with the handle for window changes and signals. */
   onRunning(terminal: RunningTerminal): void;
-}
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -92,7 +88,7 @@ async function runAudited(
   try {
     ended = await attachAndPipe(context, envd, channel, gone, run, cwd);
   } catch (error) {
-    await record('failure', { error: reasonOf(error).slice(0, 200) });
+    await record('failure', auditableFailure(error));
     throw error;
   }
   await record('success', {
