@@ -101,7 +101,10 @@ describe('ssh-key, port and org policy commands against a real control plane', (
     assert.equal((await audited('ssh-key.add')).length, before, 'nothing reached the server');
     const unreadable = await run(['ssh-key', 'add', 'nope.pub']);
     assert.equal(unreadable.code, 1);
-    assert.match(unreadable.stderr, /^error not_found: cannot read /);
+    assert.match(
+      unreadable.stderr,
+      /^error not_found: .*nope.pub does not exist; give the .pub file/,
+    );
     const usage = await run(['ssh-key', 'add']);
     assert.equal(usage.code, 2);
   });
