@@ -116,7 +116,7 @@ test('a shared port: private for the owner, org for members, public only when al
   await gateway(exec, 'POST', '/processes', { command: echoServerScript(port, ready) });
   await until(
     async () =>
-      (await execWith(exec, id, ['test', '-f', ready]).catch(() => undefined)) !== undefined,
+      (await execWith(exec, id, ['test', '-f', ready]).catch(() => undefined))?.exitCode === 0,
     'the web server inside',
   );
   const page = `${system.runner.gatewayUrl}/ports/${id}/${port}/hello`;
