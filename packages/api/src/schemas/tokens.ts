@@ -22,6 +22,10 @@ export const ApiTokenSchema = Type.Object(
     scopes: Type.Array(ScopeSchema),
     expiresAt: Timestamp,
     createdAt: Timestamp,
+    /** Set once the token is revoked; a revoked token is refused on every request after. */
+    revokedAt: Type.Optional(Timestamp),
+    /** The last request the token authenticated, to within a minute. */
+    lastUsedAt: Type.Optional(Timestamp),
   },
   { additionalProperties: false },
 );
@@ -38,6 +42,16 @@ export const CreateTokenBody = Type.Object(
 
 export const CreateTokenResponse = Type.Object(
   { token: Type.String({ description: 'shown once' }), apiToken: ApiTokenSchema },
+  { additionalProperties: false },
+);
+
+export const TokenList = Type.Object(
+  { tokens: Type.Array(ApiTokenSchema) },
+  { additionalProperties: false },
+);
+
+export const ListTokensQuery = Type.Object(
+  { userId: Type.Optional(Id) },
   { additionalProperties: false },
 );
 

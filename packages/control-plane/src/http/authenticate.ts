@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HangarError, type AuditAction } from '@hangar/api';
 import type { Context } from '../context.js';
-import { checkApiToken } from '../services/api-tokens.js';
+import { checkApiToken, touchApiToken } from '../services/api-tokens.js';
 import type { AccessRule } from './access-rules.js';
 import { roles, type Role, type UserPrincipal } from './principal.js';
 
@@ -69,6 +69,7 @@ export function authenticateFor(context: Context, rule: AccessRule) {
       }
       throw new HangarError('unauthenticated', `the API token is ${tokenWord(check.reason)}`);
     }
+    await touchApiToken(context.db, check.row);
     const role = check.row.role as Role;
     const principal: UserPrincipal = {
       kind: 'user',

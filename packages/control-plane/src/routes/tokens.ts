@@ -1,9 +1,19 @@
-import { CreateTokenBody, CreateTokenResponse, HangarError, WhoAmIResponse } from '@hangar/api';
+import { Type } from 'typebox';
+import {
+  ApiTokenSchema,
+  CreateTokenBody,
+  CreateTokenResponse,
+  HangarError,
+  Id,
+  ListTokensQuery,
+  TokenList,
+  WhoAmIResponse,
+} from '@hangar/api';
 import type { Context } from '../context.js';
 import { userRule, allRoles } from '../http/access-rules.js';
 import { principalOf } from '../http/authenticate.js';
 import { actorOf } from '../http/principal.js';
-import { issueApiToken } from '../services/api-tokens.js';
+import { issueApiToken, listApiTokens, revokeApiToken } from '../services/api-tokens.js';
 import { metaOf, routes } from './plugin.js';
 
 export function tokenRoutes(context: Context) {
@@ -75,7 +85,6 @@ export function tokenRoutes(context: Context) {
           return token;
         });
         reply.status(201);
-        const now = new Date().toISOString();
         return {
           token: issued.token,
           apiToken: {
@@ -84,10 +93,40 @@ export function tokenRoutes(context: Context) {
             orgId: principal.orgId,
             scopes: request.body.scopes,
             expiresAt: new Date(issued.expiresAt).toISOString(),
-            createdAt: now,
+            createdAt: new Date(issued.createdAt).toISOString(),
           },
         };
       },
+    );
+
+    app.get(
+      '/v1/tokens',
+      {
+        config: { access: userRule('any', allRoles) },
+        schema: {
+          summary: 'Your API tokens, revoked and expired ones too; an admin may name a member',
+          querystring: ListTokensQuery,
+          response: { 200: TokenList },
+        },
+      },
+      async (request) => ({
+        tokens: await listApiTokens(context, principalOf(request), request.query.userId),
+      }),
+    );
+
+    app.delete(
+      '/v1/tokens/:id',
+      {
+        // Revoking only takes access away, so any token of the user may do it, even its own.
+        config: { access: userRule('any', allRoles) },
+        schema: {
+          summary: 'Revoke an API token: yours, or any in the organization for owners and admins',
+          params: Type.Object({ id: Id }, { additionalProperties: false }),
+          response: { 200: ApiTokenSchema },
+        },
+      },
+      async (request) =>
+        revokeApiToken(context, principalOf(request), request.params.id, metaOf(request)),
     );
   });
 }

@@ -1,5 +1,14 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { HangarError, newId, sha256Hex, scopes as knownScopes, type Scope } from '@hangar/api';
+import {
+  HangarError,
+  newId,
+  sha256Hex,
+  scopes as knownScopes,
+  type ApiToken,
+  type Scope,
+} from '@hangar/api';
+import type { Context, RequestMeta } from '../context.js';
+import { actorOf, isAdmin, type UserPrincipal } from '../http/principal.js';
 import type { Queryable } from '../storage/database.js';
 
 /**
@@ -13,19 +22,25 @@ export interface IssuedToken {
   token: string;
   id: string;
   expiresAt: number;
+  createdAt: number;
 }
 
-export interface TokenRow {
+/** The columns of a token that may be shown: everything but the hash. */
+export interface StoredToken {
   id: string;
   user_id: string;
   org_id: string;
-  secret_hash: string;
   scopes: string;
   expires_at: number;
   revoked_at: number | null;
+  last_used_at: number | null;
   created_at: number;
-  role: string;
   [key: string]: string | number | null;
+}
+
+export interface TokenRow extends StoredToken {
+  secret_hash: string;
+  role: string;
 }
 
 export async function issueApiToken(
@@ -49,7 +64,7 @@ export async function issueApiToken(
       now,
     ],
   );
-  return { token: `hgr_${id}_${secret}`, id, expiresAt };
+  return { token: `hgr_${id}_${secret}`, id, expiresAt, createdAt: now };
 }
 
 export type TokenCheck =
@@ -80,4 +95,96 @@ function parseScopes(text: string): Scope[] {
   const parsed: unknown = JSON.parse(text);
   if (!Array.isArray(parsed)) throw new HangarError('internal', 'token scopes are corrupt');
   return parsed.filter((scope): scope is Scope => knownScopes.includes(scope as Scope));
+}
+
+/** How stale `last_used_at` may get before a request writes it again. */
+export const lastUsedResolutionMs = 60_000;
+
+/**
+ * Notes that the token authenticated a request, at most once per `lastUsedResolutionMs`, so a
+ * busy token does not cost a write on every request.
+ */
+export async function touchApiToken(db: Queryable, row: TokenRow, now = Date.now()) {
+  if (row.last_used_at !== null && now - row.last_used_at < lastUsedResolutionMs) return;
+  await db.execute('UPDATE api_tokens SET last_used_at = ? WHERE id = ?', [now, row.id]);
+}
+
+/** The public view of a token row: never its hash. */
+export function toApiToken(row: StoredToken): ApiToken {
+  const token: ApiToken = {
+    id: row.id,
+    userId: row.user_id,
+    orgId: row.org_id,
+    scopes: parseScopes(row.scopes),
+    expiresAt: new Date(row.expires_at).toISOString(),
+    createdAt: new Date(row.created_at).toISOString(),
+  };
+  if (row.revoked_at !== null) token.revokedAt = new Date(row.revoked_at).toISOString();
+  if (row.last_used_at !== null) token.lastUsedAt = new Date(row.last_used_at).toISOString();
+  return token;
+}
+
+const publicColumns =
+  'id, user_id, org_id, scopes, expires_at, revoked_at, last_used_at, created_at';
+
+/** The caller's tokens, revoked and expired ones included; an admin may ask for a member's. */
+export async function listApiTokens(
+  context: Context,
+  principal: UserPrincipal,
+  userId: string | undefined,
+): Promise<ApiToken[]> {
+  const owner = userId ?? principal.userId;
+  if (owner !== principal.userId && !isAdmin(principal)) {
+    throw new HangarError('forbidden', "only an owner or admin may list another member's tokens");
+  }
+  const rows = await context.db.query<StoredToken>(
+    `SELECT ${publicColumns} FROM api_tokens WHERE org_id = ? AND user_id = ?
+     ORDER BY created_at, id`,
+    [principal.orgId, owner],
+  );
+  return rows.map(toApiToken);
+}
+
+/**
+ * Revokes a token: the caller's own (the one in use included), or any of the organization's for
+ * an owner or admin. A token the caller may not touch is `not_found`, whether or not it exists.
+ *
+ * Known gap: a token does not record the token that created it, so revoking a token leaves the
+ * tokens made with it valid until they expire; a leaked token's children must be revoked one by
+ * one. A `parent_id` column (a migration) and a revoke that follows it would close this.
+ */
+export async function revokeApiToken(
+  context: Context,
+  principal: UserPrincipal,
+  id: string,
+  meta: RequestMeta,
+): Promise<ApiToken> {
+  return context.db.transaction(async (tx) => {
+    const rows = await tx.query<StoredToken>(
+      `SELECT ${publicColumns} FROM api_tokens WHERE id = ? AND org_id = ? ${context.db.forUpdate}`,
+      [id, principal.orgId],
+    );
+    const row = rows[0];
+    if (!row || (row.user_id !== principal.userId && !isAdmin(principal))) {
+      throw new HangarError('not_found', `API token ${id} does not exist or is not yours`);
+    }
+    if (row.revoked_at !== null) {
+      throw new HangarError(
+        'conflict',
+        `API token ${id} was already revoked at ${new Date(row.revoked_at).toISOString()}`,
+      );
+    }
+    const now = Date.now();
+    await tx.execute('UPDATE api_tokens SET revoked_at = ? WHERE id = ?', [now, id]);
+    await context.audit.append(tx, {
+      orgId: principal.orgId,
+      actor: actorOf(principal),
+      action: 'token.revoke',
+      target: { kind: 'token', id },
+      outcome: 'success',
+      ...meta,
+      details: { tokenOwner: row.user_id, ownToken: id === principal.tokenId },
+    });
+    return toApiToken({ ...row, revoked_at: now });
+  });
 }
