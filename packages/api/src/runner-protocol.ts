@@ -135,6 +135,18 @@ export const RevokeMessage = Type.Object(
 
 export type RevokeMessage = Static<typeof RevokeMessage>;
 
+/** Asks the runner to make a new key pair and prove it with a `rotate-key` message. */
+export const RotateKeyRequestMessage = Type.Object(
+  { type: Type.Literal('rotate-key-request') },
+  { additionalProperties: false },
+);
+
+/** The control plane stored the new key: from now on only it is accepted. */
+export const KeyRotatedMessage = Type.Object(
+  { type: Type.Literal('key-rotated'), publicKeyFingerprint: Type.String({ maxLength: 100 }) },
+  { additionalProperties: false },
+);
+
 export const ServerMessage = Type.Union([
   ChallengeMessage,
   WelcomeMessage,
@@ -143,6 +155,8 @@ export const ServerMessage = Type.Union([
   ErrorMessage,
   SshAuthorizationMessage,
   RevokeMessage,
+  RotateKeyRequestMessage,
+  KeyRotatedMessage,
 ]);
 
 export type ServerMessage = Static<typeof ServerMessage>;
@@ -211,6 +225,20 @@ export const ActivityMessage = Type.Object(
   { additionalProperties: false },
 );
 
+/** The runner's new key, proved by a signature of that key over `runnerRotateKeyMessage`. */
+export const RotateKeyMessage = Type.Object(
+  {
+    type: Type.Literal('rotate-key'),
+    publicKey: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'the new Ed25519 public key, raw 32 bytes, base64url',
+    }),
+    proof: Type.String({ minLength: 1, maxLength: 200, description: 'base64url signature' }),
+  },
+  { additionalProperties: false },
+);
+
 export const RunnerMessage = Type.Union([
   HelloMessage,
   StatusMessage,
@@ -218,9 +246,21 @@ export const RunnerMessage = Type.Union([
   HeartbeatMessage,
   SshAuthorizeMessage,
   ActivityMessage,
+  RotateKeyMessage,
 ]);
 
 export type RunnerMessage = Static<typeof RunnerMessage>;
 
 /** The close code of an older runner connection replaced by a newer one with the same identity. */
 export const runnerReplacedCloseCode = 4004;
+/** The close code of a connection of a disabled runner: now, and on every hello until enabled. */
+export const runnerDisabledCloseCode = 4006;
+
+/**
+ * The exact bytes a runner signs with its NEW key in `rotate-key`. Bound to this runner and to the
+ * server nonce of the connection the old key authenticated, so a proof cannot be replayed on
+ * another connection or for another runner.
+ */
+export function runnerRotateKeyMessage(options: { runnerId: string; serverNonce: string }): string {
+  return `hangar-runner-rotate-key-v1\n${options.runnerId}\n${options.serverNonce}`;
+}

@@ -40,6 +40,17 @@ export const commandEntries: readonly CommandEntry[] = [
   ),
   entry('runner list', 'list the runners', () => import('./commands/runner-list.js')),
   entry(
+    'runner disable',
+    'disable a runner: close its connection and refuse it',
+    () => import('./commands/runner-disable.js'),
+  ),
+  entry('runner enable', 'enable a disabled runner', () => import('./commands/runner-enable.js')),
+  entry(
+    'runner rotate-key',
+    'ask a runner to replace its key pair',
+    () => import('./commands/runner-rotate-key.js'),
+  ),
+  entry(
     'env create',
     'create an environment from a git repository (or an empty one)',
     () => import('./commands/env-create.js'),
@@ -149,6 +160,16 @@ export const commandEntries: readonly CommandEntry[] = [
     'token create',
     'create an API token with chosen scopes',
     () => import('./commands/token-create.js'),
+  ),
+  entry(
+    'token list',
+    'list your API tokens and whether each is active, expired or revoked',
+    () => import('./commands/token-list.js'),
+  ),
+  entry(
+    'token revoke',
+    'revoke an API token; it is refused from its next request on',
+    () => import('./commands/token-revoke.js'),
   ),
   entry(
     'org policy get',

@@ -4,6 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import {
   EnrollResponse,
   HangarError,
+  type Ed25519KeyPair,
   generateEd25519,
   privateKeyObject,
   publicKeyObject,
@@ -31,7 +32,10 @@ export interface RunnerIdentity {
   controlPlaneUrl: string;
   controlPlanePublicKey: KeyObject;
   controlPlanePublicKeyRaw: string;
+  /** Replaced in place by `rotateIdentityKey`; every later hello signs with the new key. */
   privateKey: KeyObject;
+  /** The file this identity was read from; absent for identities made in memory (tests). */
+  file?: string;
 }
 
 const checkIdentity = validator(IdentitySchema, 'runner identity file');
@@ -41,8 +45,9 @@ function identityPath(dataDir: string): string {
   return join(dataDir, 'runner-identity.json');
 }
 
-function toIdentity(file: IdentityFile): RunnerIdentity {
+function toIdentity(file: IdentityFile, path: string): RunnerIdentity {
   return {
+    file: path,
     runnerId: file.runnerId,
     orgId: file.orgId,
     controlPlaneUrl: file.controlPlaneUrl,
@@ -60,7 +65,7 @@ export async function loadIdentity(dataDir: string): Promise<RunnerIdentity | un
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  return toIdentity(checkIdentity(JSON.parse(text)));
+  return toIdentity(checkIdentity(JSON.parse(text)), identityPath(dataDir));
 }
 
 async function writeAtomically(path: string, text: string): Promise<void> {
@@ -107,5 +112,22 @@ export async function enroll(options: {
   };
   await mkdir(options.dataDir, { recursive: true, mode: 0o711 });
   await writeAtomically(identityPath(options.dataDir), JSON.stringify(file));
-  return toIdentity(file);
+  return toIdentity(file, identityPath(options.dataDir));
+}
+
+/**
+ * Makes `pair` the runner's key, after the control plane accepted it: in memory first, so the
+ * next hello already signs with it, then in the identity file, replaced atomically (a temporary
+ * file of mode 0600 renamed over it), so a crash leaves either the old file or the new one. An
+ * identity made in memory (tests) keeps the new key in memory only.
+ */
+export async function rotateIdentityKey(
+  identity: RunnerIdentity,
+  pair: Ed25519KeyPair,
+): Promise<void> {
+  identity.privateKey = privateKeyObject(pair.privateKey);
+  if (!identity.file) return;
+  const current = checkIdentity(JSON.parse(await readFile(identity.file, 'utf8')));
+  const next: IdentityFile = { ...current, publicKey: pair.publicKey, privateKey: pair.privateKey };
+  await writeAtomically(identity.file, JSON.stringify(next));
 }

@@ -5,7 +5,9 @@ import { apiFlags, openSession } from '../session.js';
 
 export const command = defineCommand({
   synopsis: '',
-  description: 'Lists the runners of your organization: state, gateway, last seen, classes.',
+  description:
+    'Lists the runners of your organization: state (online, offline, disabled, pending), ' +
+    'key fingerprint, gateway, last seen, classes.',
   spec: { flags: { ...apiFlags } },
   async run({ io, out }, { flags }) {
     const { api } = await openSession(io, flags);
@@ -15,11 +17,12 @@ export const command = defineCommand({
       if (runners.length === 0)
         return ['no runners; create one with `hangar runner create <name>`'];
       return table(
-        ['NAME', 'ID', 'STATE', 'GATEWAY', 'LAST SEEN', 'CLASSES'],
+        ['NAME', 'ID', 'STATE', 'KEY', 'GATEWAY', 'LAST SEEN', 'CLASSES'],
         runners.map((runner) => [
           runner.name,
           runner.id,
           runner.state,
+          runner.publicKeyFingerprint ?? '-',
           runner.gatewayUrl ?? '-',
           age(runner.lastSeenAt, now),
           runner.classes.map((item) => item.name).join(',') || '-',

@@ -24,7 +24,28 @@ async function cases(t: TestControlPlane): Promise<Record<string, Case>> {
   return {
     'POST /v1/tokens': (t) =>
       t.request('POST', '/v1/tokens', { body: { scopes: ['environments:read'], expiresInS: 600 } }),
+    'DELETE /v1/tokens/:id': async (t) => {
+      const made = await t.request<{ apiToken: { id: string } }>('POST', '/v1/tokens', {
+        body: { scopes: ['environments:read'], expiresInS: 600 },
+      });
+      return t.request('DELETE', `/v1/tokens/${made.body.apiToken.id}`);
+    },
     'POST /v1/runners': (t) => t.request('POST', '/v1/runners', { body: { name: 'another' } }),
+    'POST /v1/runners/:id/disable': async (t) => {
+      const made = await t.request<{ runner: { id: string } }>('POST', '/v1/runners', {
+        body: { name: 'disabled' },
+      });
+      return t.request('POST', `/v1/runners/${made.body.runner.id}/disable`);
+    },
+    'POST /v1/runners/:id/enable': async (t) => {
+      const made = await t.request<{ runner: { id: string } }>('POST', '/v1/runners', {
+        body: { name: 'enabled' },
+      });
+      await t.request('POST', `/v1/runners/${made.body.runner.id}/disable`);
+      return t.request('POST', `/v1/runners/${made.body.runner.id}/enable`);
+    },
+    'POST /v1/runners/:id/rotate-key': (t) =>
+      t.request('POST', `/v1/runners/${runner.runnerId}/rotate-key`),
     'POST /v1/runners/enroll': async (t) => {
       const made = await t.request<{ enrollmentToken: string }>('POST', '/v1/runners', {
         body: { name: 'enrolling' },

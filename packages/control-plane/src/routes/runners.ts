@@ -11,6 +11,7 @@ import type { Context } from '../context.js';
 import { runnerAdmins, allRoles, userRule } from '../http/access-rules.js';
 import { principalOf } from '../http/authenticate.js';
 import type { RunnerHub } from '../runner-hub/hub.js';
+import { requestKeyRotation, setRunnerDisabled } from '../services/runner-trust.js';
 import { createRunner, enrollRunner, getRunner, listRunners } from '../services/runners.js';
 import { metaOf, routes } from './plugin.js';
 
@@ -61,6 +62,51 @@ export function runnerRoutes(context: Context, hub: RunnerHub) {
         },
       },
       async (request) => getRunner(context, principalOf(request), request.params.id),
+    );
+
+    const oneRunner = Type.Object({ id: Id }, { additionalProperties: false });
+    for (const [action, disabled] of [
+      ['disable', true],
+      ['enable', false],
+    ] as const) {
+      app.post(
+        `/v1/runners/:id/${action}`,
+        {
+          config: { access: userRule('runners:admin', runnerAdmins) },
+          schema: {
+            summary: disabled
+              ? 'Disable a runner: its connection is closed now and refused until enabled'
+              : 'Enable a disabled runner again',
+            params: oneRunner,
+            response: { 200: RunnerSchema },
+          },
+        },
+        async (request) =>
+          setRunnerDisabled(context, hub, {
+            principal: principalOf(request),
+            runnerId: request.params.id,
+            disabled,
+            meta: metaOf(request),
+          }),
+      );
+    }
+
+    app.post(
+      '/v1/runners/:id/rotate-key',
+      {
+        config: { access: userRule('runners:admin', runnerAdmins) },
+        schema: {
+          summary: 'Ask a runner to replace its key pair; it proves the new key when connected',
+          params: oneRunner,
+          response: { 200: RunnerSchema },
+        },
+      },
+      async (request) =>
+        requestKeyRotation(context, hub, {
+          principal: principalOf(request),
+          runnerId: request.params.id,
+          meta: metaOf(request),
+        }),
     );
 
     app.post(

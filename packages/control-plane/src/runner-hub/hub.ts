@@ -6,6 +6,7 @@ import {
   signBytes,
   publicKeyObject,
   runnerChallengeMessage,
+  runnerDisabledCloseCode,
   runnerProtocolVersion,
   runnerReplacedCloseCode,
   validator,
@@ -18,7 +19,12 @@ import {
 import type { Context, RunnerNotifier } from '../context.js';
 import type { Logger } from '../logger.js';
 import { ingestActivity } from '../services/activity.js';
-import { runnerById } from '../services/runners.js';
+import {
+  completeKeyRotation,
+  keyRotationPending,
+  type RunnerConnections,
+} from '../services/runner-trust.js';
+import { runnerById, type RunnerRow } from '../services/runners.js';
 import { authorizeSsh, refused } from '../ssh/authorize.js';
 import { checkRunnerSsh } from '../ssh/runner-ssh.js';
 import {
@@ -42,6 +48,9 @@ interface Session {
   runnerId: string;
   orgId: string;
   socket: WebSocket;
+  /** The challenge of this connection, which a key rotation proof signs. */
+  serverNonce: string;
+  sourceAddress: string;
   lastMessageAt: number;
   sshOutstanding: number;
 }
@@ -51,7 +60,7 @@ interface Session {
  * a fresh nonce with its enrolled key; then it receives all its desired environments and, while
  * connected, every change. One session per runner: a newer one replaces the older.
  */
-export class RunnerHub implements RunnerNotifier {
+export class RunnerHub implements RunnerNotifier, RunnerConnections {
   private readonly sessions = new Map<string, Session>();
   private readonly heldRevokes = new Map<string, Omit<RevokeMessage, 'type'>[]>();
   private context: Context | undefined;
@@ -89,6 +98,18 @@ export class RunnerHub implements RunnerNotifier {
     const held = this.heldRevokes.get(runnerId) ?? [];
     held.push(revoke);
     this.heldRevokes.set(runnerId, held.slice(-maxHeldRevokes));
+  }
+
+  disconnectDisabled(runnerId: string): void {
+    const session = this.sessions.get(runnerId);
+    if (!session) return;
+    this.logger.info({ runnerId }, 'runner disabled; closing its connection');
+    refuseDisabled(session.socket, runnerId);
+  }
+
+  requestKeyRotation(runnerId: string): void {
+    const session = this.sessions.get(runnerId);
+    if (session) send(session.socket, { type: 'rotate-key-request' });
   }
 
   async close(): Promise<void> {
@@ -176,6 +197,8 @@ export class RunnerHub implements RunnerNotifier {
   ): Promise<void> {
     const message = checkMessage(JSON.parse(text));
     const session = state.session();
+    // A connection being closed (its runner disabled, replaced, dropped) gets nothing more done.
+    if (socket.readyState !== socket.OPEN) return;
     if (!session) {
       if (message.type !== 'hello') throw new Error('the first message must be hello');
       state.setSession(await this.authenticate(context, socket, message, state));
@@ -197,6 +220,16 @@ export class RunnerHub implements RunnerNotifier {
       this.startSshAuthorization(context, session, message);
     } else if (message.type === 'activity') {
       await ingestActivity(context, session.runnerId, message.environments);
+    } else if (message.type === 'rotate-key') {
+      const rotated = await completeKeyRotation(context, {
+        runner: { id: session.runnerId, orgId: session.orgId },
+        publicKey: message.publicKey,
+        proof: message.proof,
+        serverNonce: session.serverNonce,
+        sourceAddress: session.sourceAddress,
+      });
+      this.logger.info({ runnerId: session.runnerId, ...rotated }, 'runner key rotated');
+      send(socket, { type: 'key-rotated', ...rotated });
     } else {
       throw new Error('hello was already received on this connection');
     }
@@ -262,17 +295,28 @@ export class RunnerHub implements RunnerNotifier {
         .catch(() => undefined);
       throw new Error('runner authentication failed: unknown runner or bad signature');
     }
+    if (runner.disabled_at !== null) {
+      await this.refuseDisabledHello(context, runner, socket, state.sourceAddress);
+    }
     const ssh = await this.publishedSsh(context, runner.id, runner.org_id, hello, state);
     const previous = this.sessions.get(runner.id);
     const session: Session = {
       runnerId: runner.id,
       orgId: runner.org_id,
       socket,
+      serverNonce: state.nonce,
+      sourceAddress: state.sourceAddress,
       lastMessageAt: Date.now(),
       sshOutstanding: 0,
     };
     this.sessions.set(runner.id, session);
     previous?.socket.close(runnerReplacedCloseCode, 'replaced by a newer connection');
+    // A disable that committed after the read above found no session to close; this one is.
+    const current = await runnerById(context.db, runner.id);
+    if (current?.disabled_at != null) {
+      this.sessions.delete(runner.id);
+      await this.refuseDisabledHello(context, runner, socket, state.sourceAddress);
+    }
     await markRunnerConnected(context, runner, { ...hello, ssh });
     await context.audit.record({
       orgId: runner.org_id,
@@ -306,7 +350,31 @@ export class RunnerHub implements RunnerNotifier {
       send(socket, { type: 'revoke', ...revoke });
     }
     this.heldRevokes.delete(runner.id);
+    if (await keyRotationPending(context, runner.id)) send(socket, { type: 'rotate-key-request' });
     return session;
+  }
+
+  /** Audits the refused hello of a disabled runner, tells it why, and closes; always throws. */
+  private async refuseDisabledHello(
+    context: Context,
+    runner: RunnerRow,
+    socket: WebSocket,
+    sourceAddress: string,
+  ): Promise<never> {
+    await context.audit
+      .record({
+        orgId: runner.org_id,
+        actor: { kind: 'runner', id: runner.id },
+        action: 'runner.connect',
+        target: { kind: 'runner', id: runner.id },
+        outcome: 'denied',
+        requestId: 'runner-connection',
+        sourceAddress,
+        details: { reason: 'runner disabled' },
+      })
+      .catch(() => undefined);
+    refuseDisabled(socket, runner.id);
+    throw new Error(`runner ${runner.id} is disabled`);
   }
 
   /** The SSH gateway the hello publishes, checked; a bad one refuses the hello, audited. */
@@ -346,6 +414,17 @@ export class RunnerHub implements RunnerNotifier {
       }
     }
   }
+}
+
+function refuseDisabled(socket: WebSocket, runnerId: string): void {
+  send(socket, {
+    type: 'error',
+    code: 'runner_disabled',
+    message:
+      `runner ${runnerId} is disabled; an owner, admin or runner-admin can enable it with ` +
+      `\`hangar runner enable ${runnerId}\``,
+  });
+  socket.close(runnerDisabledCloseCode, 'runner disabled');
 }
 
 function send(socket: WebSocket, message: ServerMessage): void {

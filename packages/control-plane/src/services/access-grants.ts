@@ -102,6 +102,14 @@ export async function issueGrant(
   context: Context,
   request: GrantRequest,
 ): Promise<{ token: string; expiresAt: string }> {
+  const runner = await runnerById(context.db, request.runnerId);
+  if (runner?.disabled_at != null) {
+    throw new HangarError(
+      'runner_unavailable',
+      `runner ${request.runnerId} is disabled; no access is granted to its environments until ` +
+        'an owner, admin or runner-admin enables it',
+    );
+  }
   const nowS = Math.floor(Date.now() / 1000);
   const claims: AccessClaims = {
     iss: 'hangar',

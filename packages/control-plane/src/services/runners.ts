@@ -30,6 +30,8 @@ export interface RunnerRow {
   created_at: number;
   ssh_address: string | null;
   ssh_host_keys: string | null;
+  disabled_at: number | null;
+  key_rotation_requested_at: number | null;
   [key: string]: string | number | null;
 }
 
@@ -48,7 +50,7 @@ export function toRunner(row: RunnerRow): Runner {
     id: row.id,
     orgId: row.org_id,
     name: row.name,
-    state: row.public_key === null ? 'pending' : row.connected === 1 ? 'online' : 'offline',
+    state: runnerState(row),
     classes: runnerClasses(row),
     createdAt: new Date(row.created_at).toISOString(),
   };
@@ -57,7 +59,17 @@ export function toRunner(row: RunnerRow): Runner {
   const ssh = runnerSsh(row);
   if (ssh) runner.ssh = ssh;
   if (row.last_seen_at !== null) runner.lastSeenAt = new Date(row.last_seen_at).toISOString();
+  if (row.disabled_at !== null) runner.disabledAt = new Date(row.disabled_at).toISOString();
+  if (row.key_rotation_requested_at !== null) {
+    runner.keyRotationRequestedAt = new Date(row.key_rotation_requested_at).toISOString();
+  }
   return runner;
+}
+
+function runnerState(row: RunnerRow): Runner['state'] {
+  if (row.disabled_at !== null) return 'disabled';
+  if (row.public_key === null) return 'pending';
+  return row.connected === 1 ? 'online' : 'offline';
 }
 
 export async function runnerById(db: Queryable, id: string): Promise<RunnerRow | undefined> {

@@ -149,4 +149,12 @@ export const migrations: Migration[] = [
       `ALTER TABLE environments ADD COLUMN last_active_at BIGINT`,
     ],
   },
+  {
+    version: 3,
+    name: 'runner-trust',
+    statements: [
+      `ALTER TABLE runners ADD COLUMN disabled_at BIGINT`,
+      `ALTER TABLE runners ADD COLUMN key_rotation_requested_at BIGINT`,
+    ],
+  },
 ];

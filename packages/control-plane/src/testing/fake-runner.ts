@@ -5,6 +5,7 @@ import {
   privateKeyObject,
   runnerChallengeMessage,
   runnerProtocolVersion,
+  runnerRotateKeyMessage,
   signBytes,
   type DesiredEnvironment,
   type EnvironmentStatus,
@@ -20,7 +21,7 @@ import {
  * control plane sends.
  */
 export class ProtocolRunner {
-  readonly keys = generateEd25519();
+  keys = generateEd25519();
   runnerId = '';
   socket: WebSocket | undefined;
   readonly received: ServerMessage[] = [];
@@ -125,6 +126,38 @@ export class ProtocolRunner {
     return this.waitFor<ServerMessage & { type: 'ssh-authorization' }>(
       (message) => message.type === 'ssh-authorization' && message.requestId === requestId,
     );
+  }
+
+  /**
+   * Sends `rotate-key` with a fresh key pair, proved over this connection's challenge (or signed
+   * by `proveWith` instead), and waits for `key-rotated` or an error. On success the new pair
+   * becomes `keys`; the old one is returned for tests that try it again.
+   */
+  async rotateKey(options: { proveWith?: string } = {}): Promise<{
+    answer: ServerMessage;
+    oldKeys: ReturnType<typeof generateEd25519>;
+  }> {
+    const challenge = this.received.findLast((message) => message.type === 'challenge');
+    if (challenge?.type !== 'challenge') throw new Error('no challenge on this connection');
+    const next = generateEd25519();
+    const signed = runnerRotateKeyMessage({
+      runnerId: this.runnerId,
+      serverNonce: challenge.nonce,
+    });
+    const before = this.received.length;
+    this.send({
+      type: 'rotate-key',
+      publicKey: next.publicKey,
+      proof: signBytes(privateKeyObject(options.proveWith ?? next.privateKey), signed),
+    });
+    const answer = await this.waitFor(
+      (message) =>
+        this.received.indexOf(message) >= before &&
+        (message.type === 'key-rotated' || message.type === 'error'),
+    );
+    const oldKeys = this.keys;
+    if (answer.type === 'key-rotated') this.keys = next;
+    return { answer, oldKeys };
   }
 
   desired(id: string): DesiredEnvironment | undefined {

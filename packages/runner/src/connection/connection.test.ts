@@ -1,16 +1,24 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   controlPlaneWelcomeMessage,
+  fingerprint,
   generateEd25519,
   privateKeyObject,
   publicKeyObject,
+  runnerChallengeMessage,
+  runnerRotateKeyMessage,
   signBytes,
+  verifyBytes,
 } from '@hangar/api';
 import { HangarError } from '@hangar/api';
+import { loadIdentity } from '../identity.js';
 import { ControlPlaneConnection } from './connection.js';
 
 const runnerId = 'run_aaaaaaaaaaaaaaaa';
@@ -201,5 +209,107 @@ test('authorizeSsh fails as runner_unavailable when unanswered, closed or not co
   } finally {
     connection.close();
     cp.close();
+  }
+});
+
+test('on a rotation request the runner proves a new key, then keeps it on disk and signs with it', async () => {
+  const controlPlaneKeys = generateEd25519();
+  const oldKeys = generateEd25519();
+  const dataDir = await mkdtemp(join(tmpdir(), 'hangar-rotate-'));
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  const url = `http://127.0.0.1:${port}`;
+  await writeFile(
+    join(dataDir, 'runner-identity.json'),
+    JSON.stringify({
+      runnerId,
+      orgId: 'org_aaaaaaaaaaaaaaaa',
+      controlPlaneUrl: url,
+      controlPlanePublicKey: controlPlaneKeys.publicKey,
+      publicKey: oldKeys.publicKey,
+      privateKey: oldKeys.privateKey,
+    }),
+    { mode: 0o600 },
+  );
+  const identity = await loadIdentity(dataDir);
+  assert.ok(identity);
+  let accepted = oldKeys.publicKey;
+  const refusedProofs: string[] = [];
+  let connections = 0;
+  server.on('connection', (socket: WebSocket) => {
+    connections += 1;
+    const serverNonce = `${'n'.repeat(42)}${connections}`;
+    socket.send(JSON.stringify({ type: 'challenge', nonce: serverNonce }));
+    socket.on('message', (data: Buffer) => {
+      const frame = JSON.parse(data.toString('utf8')) as Frame & Record<string, string>;
+      if (frame.type === 'hello') {
+        const ok = verifyBytes(
+          publicKeyObject(accepted),
+          runnerChallengeMessage(serverNonce, runnerId),
+          frame.signature ?? '',
+        );
+        if (!ok) {
+          socket.close(4003, 'bad signature');
+          return;
+        }
+        const signed = controlPlaneWelcomeMessage({
+          runnerId,
+          runnerNonce: frame.nonce ?? '',
+          serverNonce,
+        });
+        socket.send(
+          JSON.stringify({
+            type: 'welcome',
+            runnerId,
+            orgId: 'org_aaaaaaaaaaaaaaaa',
+            controlPlanePublicKey: controlPlaneKeys.publicKey,
+            heartbeatIntervalMs: 1000,
+            signature: signBytes(privateKeyObject(controlPlaneKeys.privateKey), signed),
+            auditAckedSeq: 0,
+            environments: [],
+          }),
+        );
+        if (connections === 1) socket.send(JSON.stringify({ type: 'rotate-key-request' }));
+      } else if (frame.type === 'rotate-key') {
+        const proof = runnerRotateKeyMessage({ runnerId, serverNonce });
+        if (!verifyBytes(publicKeyObject(frame.publicKey ?? ''), proof, frame.proof ?? '')) {
+          refusedProofs.push(frame.proof ?? '');
+          return;
+        }
+        accepted = frame.publicKey ?? '';
+        socket.send(
+          JSON.stringify({ type: 'key-rotated', publicKeyFingerprint: fingerprint(accepted) }),
+        );
+      }
+    });
+  });
+  const connection = new ControlPlaneConnection({
+    identity,
+    gatewayUrl: () => 'http://127.0.0.1:1',
+    classes: [{ name: 'small', cpu: 1, memoryMiB: 256, pids: 64 }],
+    logger: pino({ level: 'silent' }),
+  });
+  try {
+    connection.start();
+    const [rotated] = (await once(connection, 'keyRotated')) as [string];
+    assert.deepEqual(refusedProofs, []);
+    assert.notEqual(accepted, oldKeys.publicKey);
+    assert.equal(rotated, fingerprint(accepted));
+    const path = join(dataDir, 'runner-identity.json');
+    const stored = JSON.parse(await readFile(path, 'utf8')) as { publicKey: string };
+    assert.equal(stored.publicKey, accepted);
+    assert.equal((await stat(path)).mode & 0o777, 0o600);
+    assert.deepEqual(
+      (await readdir(dataDir)).filter((name) => name.endsWith('.tmp')),
+      [],
+    );
+    for (const client of server.clients) client.close(1012, 'restarting');
+    await once(connection, 'welcome');
+    assert.equal(connections, 2, 'the next hello was signed with the new key and welcomed');
+  } finally {
+    connection.close();
+    server.close();
+    await rm(dataDir, { recursive: true, force: true });
   }
 });

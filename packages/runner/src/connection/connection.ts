@@ -4,20 +4,26 @@ import WebSocket from 'ws';
 import {
   HangarError,
   ServerMessage,
+  fingerprint,
+  generateEd25519,
   newId,
   controlPlaneWelcomeMessage,
   verifyBytes,
+  privateKeyObject,
   runnerChallengeMessage,
+  runnerDisabledCloseCode,
   runnerProtocolVersion,
   runnerReplacedCloseCode,
+  runnerRotateKeyMessage,
   signBytes,
   validator,
+  type Ed25519KeyPair,
   type RevokeMessage,
   type RunnerClass,
   type RunnerMessage,
   type RunnerSsh,
 } from '@hangar/api';
-import type { RunnerIdentity } from '../identity.js';
+import { rotateIdentityKey, type RunnerIdentity } from '../identity.js';
 import type { Logger } from '../logger.js';
 import { Backoff } from './backoff.js';
 
@@ -33,6 +39,8 @@ export interface ConnectionEvents {
   auditAck: [number];
   /** The control plane asks to end live sessions (an SSH key removed, an environment deleted). */
   revoke: [RevokeMessage];
+  /** The control plane accepted a new key and it replaced the old one; its fingerprint. */
+  keyRotated: [string];
   disconnected: [];
 }
 
@@ -74,6 +82,8 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
   private serverNonce = '';
   private runnerNonce = '';
   private readonly pendingSsh = new Map<string, PendingAuthorization>();
+  /** The new key pair sent in `rotate-key`, until the control plane accepts it. */
+  private pendingKey: Ed25519KeyPair | undefined;
 
   constructor(
     private readonly options: {
@@ -244,8 +254,58 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
       this.settleSsh(message);
     } else if (message.type === 'revoke') {
       this.emit('revoke', message);
+    } else if (message.type === 'rotate-key-request') {
+      this.sendNewKey(socket);
+    } else if (message.type === 'key-rotated') {
+      void this.adoptNewKey(message.publicKeyFingerprint);
     } else {
       this.options.logger.warn({ code: message.code }, message.message);
+    }
+  }
+
+  /** Makes a new key pair and proves it to the control plane over this authenticated socket. */
+  private sendNewKey(socket: WebSocket): void {
+    const { identity, logger } = this.options;
+    const pair = generateEd25519();
+    this.pendingKey = pair;
+    const signed = runnerRotateKeyMessage({
+      runnerId: identity.runnerId,
+      serverNonce: this.serverNonce,
+    });
+    logger.info({ fingerprint: fingerprint(pair.publicKey) }, 'rotating the runner key');
+    socket.send(
+      JSON.stringify({
+        type: 'rotate-key',
+        publicKey: pair.publicKey,
+        proof: signBytes(privateKeyObject(pair.privateKey), signed),
+      } satisfies RunnerMessage),
+    );
+  }
+
+  // Known gap: if the connection drops after the control plane stored the new key but before
+  // `key-rotated` arrives, the runner keeps its old key and is refused from then on; re-enroll it.
+  // Keeping the pending key on disk and trying it after a refused hello would close this.
+  private async adoptNewKey(acceptedFingerprint: string): Promise<void> {
+    const { identity, logger } = this.options;
+    const pair = this.pendingKey;
+    this.pendingKey = undefined;
+    if (!pair || fingerprint(pair.publicKey) !== acceptedFingerprint) {
+      logger.error(
+        { acceptedFingerprint },
+        'the control plane accepted a key this runner did not send',
+      );
+      return;
+    }
+    try {
+      await rotateIdentityKey(identity, pair);
+      logger.info({ fingerprint: acceptedFingerprint }, 'runner key rotated');
+      this.emit('keyRotated', acceptedFingerprint);
+    } catch (error) {
+      logger.error(
+        { err: error, fingerprint: acceptedFingerprint },
+        'the new key is in use but the identity file could not be rewritten; a restart will be ' +
+          'refused until the runner is enrolled again',
+      );
     }
   }
 
@@ -286,9 +346,16 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
     if (socket !== this.socket) return;
     clearInterval(this.heartbeatTimer);
     const wasConnected = this.state === 'connected';
+    this.pendingKey = undefined;
     this.failPendingSsh('the control plane connection closed');
     if (wasConnected) this.emit('disconnected');
     if (this.state === 'closed') return;
+    if (code === runnerDisabledCloseCode) {
+      this.options.logger.error(
+        { code, reason },
+        'this runner is disabled on the control plane; it keeps retrying until it is enabled',
+      );
+    }
     if (code === runnerReplacedCloseCode) {
       this.options.logger.error(
         { code, reason },
