@@ -1,10 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { startStockSshd } from './stock-sshd.js';
 
 const run = promisify(execFile);
 
@@ -32,52 +32,29 @@ export async function bareBwrap(): Promise<void> {
   await run('bwrap', bareBwrapArgs());
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /**
- * An OpenSSH server of this machine's own, on a loopback port, with a fresh host key and a key
- * for this user; `run()` is one `ssh localhost true`. Undefined when sshd is not installed.
+ * A stock OpenSSH server of this machine's own on a loopback port (see `stock-sshd.ts`), with a
+ * fresh key for this user; `run()` is one `ssh 127.0.0.1 true`. Undefined when sshd is not
+ * installed.
  */
 export async function startSshBaseline() {
-  const sshd = ['/usr/sbin/sshd', '/usr/bin/sshd'].find((path) => existsSync(path));
-  if (!sshd) return undefined;
-  await mkdir('/run/sshd', { recursive: true, mode: 0o755 }).catch(() => undefined);
   const dir = await mkdtemp(join(tmpdir(), 'hangar-bench-ssh-'));
   await chmod(dir, 0o700);
-  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host')]);
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'client')]);
-  await writeFile(join(dir, 'authorized_keys'), await readFile(join(dir, 'client.pub')));
-  await chmod(join(dir, 'authorized_keys'), 0o600);
-  const port = await freePort();
-  const config = [
-    `Port ${port}`,
-    'ListenAddress 127.0.0.1',
-    `HostKey ${join(dir, 'host')}`,
-    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'UsePAM no',
-    'PermitRootLogin yes',
-    'StrictModes no',
-    `PidFile ${join(dir, 'sshd.pid')}`,
-  ].join('\n');
-  await writeFile(join(dir, 'sshd_config'), `${config}\n`);
-  const server = spawn(sshd, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: 'ignore' });
+  const stock = await startStockSshd(dir, await readFile(join(dir, 'client.pub'), 'utf8'));
+  if (!stock) {
+    await rm(dir, { recursive: true, force: true });
+    return undefined;
+  }
   const args = [
     '-p',
-    String(port),
+    String(stock.server.port),
     '-i',
     join(dir, 'client'),
     '-o',
-    'StrictHostKeyChecking=no',
+    'StrictHostKeyChecking=yes',
     '-o',
-    `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
+    `UserKnownHostsFile=${stock.server.knownHosts}`,
     '-o',
     'BatchMode=yes',
     '-o',
@@ -98,7 +75,7 @@ export async function startSshBaseline() {
       await run('ssh', args);
     },
     close: async () => {
-      server.kill('SIGTERM');
+      stock.child.kill('SIGTERM');
       await rm(dir, { recursive: true, force: true });
     },
   };
