@@ -1,36 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { AuditRecord, Environment, OrgPolicy, PortShare, SshKey } from '@hangar/api';
 import { ProtocolRunner } from '@hangar/control-plane/testing/fake-runner.js';
-import { HttpClient } from './http-client.js';
-import { type CaptureOptions, runMain } from './testing/capture-io.js';
-import { startTestControlPlane, type TestControlPlane } from './testing/control-plane.js';
+import { commandsFixture } from './testing/commands-fixture.js';
 
 const execute = promisify(execFile);
 
-let cp: TestControlPlane;
-let scratch: string;
-let api: HttpClient;
-
-before(async () => {
-  cp = await startTestControlPlane();
-  scratch = await mkdtemp(join(tmpdir(), 'hangar-cli-access-'));
-  api = new HttpClient({ baseUrl: cp.url, token: cp.token, service: 'control plane' });
-});
-
-after(async () => {
-  await cp.close();
-  await rm(scratch, { recursive: true, force: true });
-});
-
-function run(argv: string[], options: CaptureOptions = {}) {
-  return runMain(argv, { env: cp.env, cwd: scratch, ...options });
-}
+const fixture = commandsFixture('hangar-cli-access-');
+const run = fixture.run;
 
 function json<T>(text: string): T {
   return JSON.parse(text) as T;
@@ -38,14 +19,14 @@ function json<T>(text: string): T {
 
 /** A key pair made by the real ssh-keygen in the scratch folder, and its fingerprint. */
 async function sshKeygen(name: string, type = 'ed25519') {
-  const path = join(scratch, name);
+  const path = join(fixture.scratch, name);
   await execute('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'me@desk', '-f', path]);
   const { stdout } = await execute('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${path}.pub`]);
   return { path, fingerprint: stdout.split(' ')[1] ?? '' };
 }
 
 async function audited(action: string): Promise<AuditRecord[]> {
-  const page = await api.get<{ records: AuditRecord[] }>('/v1/audit', { action });
+  const page = await fixture.api.get<{ records: AuditRecord[] }>('/v1/audit', { action });
   return page.records;
 }
 
@@ -110,12 +91,14 @@ describe('ssh-key, port and org policy commands against a real control plane', (
   });
 
   it('port share and unshare follow the org policy, which org policy set changes', async () => {
-    const created = await api.post<{ enrollmentToken: string }>('/v1/runners', { name: 'ports' });
-    const runner = new ProtocolRunner(cp.url);
+    const created = await fixture.api.post<{ enrollmentToken: string }>('/v1/runners', {
+      name: 'ports',
+    });
+    const runner = new ProtocolRunner(fixture.cp.url);
     await runner.enroll(created.enrollmentToken);
     await runner.connect();
     try {
-      const environment = await api.post<Environment>('/v1/environments', { name: 'web' });
+      const environment = await fixture.api.post<Environment>('/v1/environments', { name: 'web' });
 
       const shared = await run(['port', 'share', 'web', '3000']);
       assert.equal(shared.code, 0, shared.stderr);
@@ -135,7 +118,7 @@ describe('ssh-key, port and org policy commands against a real control plane', (
       assert.equal(set.code, 0, set.stderr);
       assert.match(
         set.stdout,
-        new RegExp(`^max port share level: public\\nupdated: .* by ${cp.userId}`),
+        new RegExp(`^max port share level: public\\nupdated: .* by ${fixture.cp.userId}`),
       );
 
       const open = await run([
@@ -177,12 +160,14 @@ describe('ssh-key, port and org policy commands against a real control plane', (
   });
 
   it('env get shows the last activity the runner reported', async () => {
-    const created = await api.post<{ enrollmentToken: string }>('/v1/runners', { name: 'busy' });
-    const runner = new ProtocolRunner(cp.url);
+    const created = await fixture.api.post<{ enrollmentToken: string }>('/v1/runners', {
+      name: 'busy',
+    });
+    const runner = new ProtocolRunner(fixture.cp.url);
     await runner.enroll(created.enrollmentToken);
     await runner.connect();
     try {
-      const environment = await api.post<Environment>('/v1/environments', {
+      const environment = await fixture.api.post<Environment>('/v1/environments', {
         name: 'busy',
         runnerId: runner.runnerId,
       });

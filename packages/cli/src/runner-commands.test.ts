@@ -1,28 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fingerprint, generateEd25519, type Runner } from '@hangar/api';
-import { type CaptureOptions, runMain } from './testing/capture-io.js';
-import { startTestControlPlane, type TestControlPlane } from './testing/control-plane.js';
+import { commandsFixture } from './testing/commands-fixture.js';
 
-let cp: TestControlPlane;
-let scratch: string;
-
-before(async () => {
-  cp = await startTestControlPlane();
-  scratch = await mkdtemp(join(tmpdir(), 'hangar-cli-runners-'));
-});
-
-after(async () => {
-  await cp.close();
-  await rm(scratch, { recursive: true, force: true });
-});
-
-function run(argv: string[], options: CaptureOptions = {}) {
-  return runMain(argv, { env: cp.env, cwd: scratch, ...options });
-}
+const fixture = commandsFixture('hangar-cli-runners-');
+const run = fixture.run;
 
 /** Creates a runner and enrolls a fresh key for it, as a runner would on its first start. */
 async function enrolledRunner(name: string) {
@@ -31,7 +13,7 @@ async function enrolledRunner(name: string) {
     runner: Runner;
   };
   const keys = generateEd25519();
-  const response = await fetch(`${cp.url}/v1/runners/enroll`, {
+  const response = await fetch(`${fixture.cp.url}/v1/runners/enroll`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ enrollmentToken: created.enrollmentToken, publicKey: keys.publicKey }),
@@ -83,7 +65,7 @@ describe('runner trust commands against a real control plane', () => {
       '1h',
     ]);
     assert.equal(created.code, 0, created.stderr);
-    const env = { HANGAR_URL: cp.url, HANGAR_TOKEN: created.stdout.trim() };
+    const env = { HANGAR_URL: fixture.cp.url, HANGAR_TOKEN: created.stdout.trim() };
     const denied = await run(['runner', 'disable', 'run_aaaaaaaaaaaaaaaa'], { env });
     assert.equal(denied.code, 1);
     assert.match(denied.stderr, /^error forbidden: the API token lacks the scope runners:admin/);

@@ -1,34 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { ApiToken, AuditRecord } from '@hangar/api';
-import { HttpClient } from './http-client.js';
-import { type CaptureOptions, runMain } from './testing/capture-io.js';
-import { startTestControlPlane, type TestControlPlane } from './testing/control-plane.js';
+import { commandsFixture } from './testing/commands-fixture.js';
 
-let cp: TestControlPlane;
-let scratch: string;
-let api: HttpClient;
-
-before(async () => {
-  cp = await startTestControlPlane();
-  scratch = await mkdtemp(join(tmpdir(), 'hangar-cli-tokens-'));
-  api = new HttpClient({ baseUrl: cp.url, token: cp.token, service: 'control plane' });
-});
-
-after(async () => {
-  await cp.close();
-  await rm(scratch, { recursive: true, force: true });
-});
-
-function run(argv: string[], options: CaptureOptions = {}) {
-  return runMain(argv, { env: cp.env, cwd: scratch, ...options });
-}
+const fixture = commandsFixture('hangar-cli-tokens-');
+const run = fixture.run;
 
 async function audited(action: string): Promise<AuditRecord[]> {
-  const page = await api.get<{ records: AuditRecord[] }>('/v1/audit', { action });
+  const page = await fixture.api.get<{ records: AuditRecord[] }>('/v1/audit', { action });
   return page.records;
 }
 
@@ -43,7 +22,7 @@ async function createToken(scope: string) {
 describe('token list and revoke against a real control plane', () => {
   it('token list shows each token and its state; token revoke makes it fail at once', async () => {
     const made = await createToken('audit:read');
-    const env = { HANGAR_URL: cp.url, HANGAR_TOKEN: made.token };
+    const env = { HANGAR_URL: fixture.cp.url, HANGAR_TOKEN: made.token };
     const works = await run(['whoami'], { env });
     assert.equal(works.code, 0, works.stderr);
 
@@ -81,7 +60,7 @@ describe('token list and revoke against a real control plane', () => {
 
   it('a token revokes itself, and the next command with it is refused', async () => {
     const made = await createToken('environments:read');
-    const env = { HANGAR_URL: cp.url, HANGAR_TOKEN: made.token };
+    const env = { HANGAR_URL: fixture.cp.url, HANGAR_TOKEN: made.token };
     const revoked = await run(['token', 'revoke', made.id], { env });
     assert.equal(revoked.code, 0, revoked.stderr);
     const refused = await run(['token', 'list'], { env });
