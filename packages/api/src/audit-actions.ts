@@ -2,6 +2,12 @@
 export const auditActions = [
   'org.bootstrap',
   'auth.failure',
+  'auth.login',
+  'auth.logout',
+  'org.oidc.update',
+  'member.add',
+  'member.role.update',
+  'member.remove',
   'access.denied',
   'token.create',
   'token.revoke',
@@ -26,11 +32,17 @@ export const auditActions = [
   'environment.process.start',
   'environment.process.signal',
   'environment.port.share',
+  'environment.break-glass',
+  'environment.secrets.deliver',
   'session.start',
   'session.end',
   'ssh-key.add',
   'ssh-key.remove',
   'org.policy.update',
+  'signing-key.add',
+  'signing-key.revoke',
+  'secret.set',
+  'secret.delete',
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];
@@ -44,6 +56,7 @@ export const runnerAuditActions = [
   'environment.logs.read',
   'environment.process.start',
   'environment.process.signal',
+  'environment.secrets.deliver',
   'session.start',
   'session.end',
   'access.denied',

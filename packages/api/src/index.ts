@@ -21,3 +21,6 @@ export * from './schemas/ports.js';
 export * from './schemas/ssh-keys.js';
 export * from './repository-url.js';
 export * from './http-support.js';
+export * from './schemas/secrets.js';
+export * from './schemas/policy.js';
+export * from './sealed-secret.js';

@@ -8,6 +8,7 @@ import {
 import { RunnerClassSchema, RunnerSshSchema } from './schemas/runners.js';
 import { AuditDetails, AuditOutcome, AuditTargetSchema } from './schemas/audit.js';
 import { PortNumber, PortShareLevelSchema } from './schemas/ports.js';
+import { DesiredSecretSchema } from './schemas/secrets.js';
 
 /** Messages on the runner's outbound WebSocket. Every message is one JSON text frame. */
 export const runnerProtocolVersion = 1;
@@ -32,6 +33,15 @@ export const DesiredEnvironmentSchema = Type.Object(
           'shared ports at their effective level (after the organization policy); a port not ' +
           'listed is private. A change comes with the same generation: nothing restarts.',
       },
+    ),
+    secrets: Type.Optional(
+      Type.Array(DesiredSecretSchema, {
+        maxItems: 500,
+        description:
+          'the sealed secrets the environment receives (org, its project, its owner), each ' +
+          'sealed to this runner; a change comes with the same generation and applies at the ' +
+          'next start of the environment',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -173,6 +183,13 @@ export const HelloMessage = Type.Object(
     gatewayUrl: Type.String({ maxLength: 1024 }),
     classes: Type.Array(RunnerClassSchema, { minItems: 1, maxItems: 50 }),
     ssh: Type.Optional(RunnerSshSchema),
+    encryptionKey: Type.Optional(
+      Type.String({
+        minLength: 43,
+        maxLength: 43,
+        description: 'the X25519 public key secrets are sealed to, raw 32 bytes, base64url',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { phases, desiredPhases } from '../phases.js';
 import { Id, Timestamp } from './common.js';
+import { ProjectName } from './secrets.js';
 
 export const PhaseSchema = Type.Enum([...phases]);
 export const DesiredPhaseSchema = Type.Enum([...desiredPhases]);
@@ -42,6 +43,7 @@ export const EnvironmentSpecSchema = Type.Object(
     ),
     class: ClassName,
     desiredPhase: DesiredPhaseSchema,
+    project: Type.Optional(ProjectName),
   },
   { additionalProperties: false },
 );
@@ -136,6 +138,8 @@ export const CreateEnvironmentBody = Type.Object(
     devcontainerPath: Type.Optional(EnvironmentSpecSchema.properties.devcontainerPath),
     class: Type.Optional(ClassName),
     runnerId: Type.Optional(Id),
+    /** A project of the organization policy: its repository patterns and runners apply. */
+    project: Type.Optional(ProjectName),
   },
   { additionalProperties: false },
 );
@@ -156,7 +160,14 @@ export const AccessOperation = Type.Union([
 export type AccessOperation = Static<typeof AccessOperation>;
 
 export const CreateAccessTokenBody = Type.Object(
-  { operations: Type.Array(AccessOperation, { minItems: 1, maxItems: 8, uniqueItems: true }) },
+  {
+    operations: Type.Array(AccessOperation, { minItems: 1, maxItems: 8, uniqueItems: true }),
+    /**
+     * Break-glass: an owner or admin opening an environment that is not theirs, allowed only
+     * when the organization policy enables it. The reason goes into the audit record.
+     */
+    breakGlassReason: Type.Optional(Type.String({ minLength: 10, maxLength: 1000 })),
+  },
   { additionalProperties: false },
 );
 

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Id, Timestamp } from './common.js';
+import { OrgRulesSchema } from './policy.js';
 
 /** Who may reach a port inside an environment through the runner's HTTP proxy. */
 export const portShareLevels = ['private', 'org', 'public'] as const;
@@ -57,6 +58,7 @@ export const PortAccessResponse = Type.Object(
 export const OrgPolicySchema = Type.Object(
   {
     maxPortShareLevel: PortShareLevelSchema,
+    ...OrgRulesSchema.properties,
     updatedBy: Type.Optional(Id),
     updatedAt: Type.Optional(Timestamp),
   },

@@ -8,6 +8,9 @@ export const scopes = [
   'environments:exec',
   'audit:read',
   'runners:admin',
+  'secrets:read',
+  'secrets:write',
+  'org:admin',
 ] as const;
 
 export type Scope = (typeof scopes)[number];

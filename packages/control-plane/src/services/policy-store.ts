@@ -1,4 +1,12 @@
-import { portShareLevels, type OrgPolicy, type PortShareLevel } from '@hangar/api';
+import {
+  HangarError,
+  OrgRulesSchema,
+  portShareLevels,
+  validator,
+  type OrgPolicy,
+  type OrgRules,
+  type PortShareLevel,
+} from '@hangar/api';
 import type { Queryable } from '../storage/database.js';
 
 /** What an organization allows when it has never set a policy. */
@@ -9,6 +17,7 @@ interface PolicyRow {
   max_port_share_level: string;
   updated_by: string;
   updated_at: number;
+  rules: string | null;
   [key: string]: string | number | null;
 }
 
@@ -28,7 +37,20 @@ export async function policyOf(db: Queryable, orgId: string, lock = ''): Promise
   if (!row) return { maxPortShareLevel: defaultMaxPortShareLevel };
   return {
     maxPortShareLevel: levelOf(row.max_port_share_level),
+    ...rulesOf(row.rules),
     updatedBy: row.updated_by,
     updatedAt: new Date(row.updated_at).toISOString(),
   };
+}
+
+const checkRules = validator(OrgRulesSchema, 'stored organization rules');
+
+/** The stored rules document; a corrupt one fails closed rather than reading as "no limits". */
+export function rulesOf(text: string | null): OrgRules {
+  if (text === null) return {};
+  try {
+    return checkRules(JSON.parse(text));
+  } catch {
+    throw new HangarError('internal', 'the stored organization policy is corrupt; set it again');
+  }
 }

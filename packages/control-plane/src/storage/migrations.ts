@@ -157,4 +157,85 @@ export const migrations: Migration[] = [
       `ALTER TABLE runners ADD COLUMN key_rotation_requested_at BIGINT`,
     ],
   },
+  {
+    version: 4,
+    name: 'identity-policy-secrets',
+    statements: [
+      // Sign-in: one OpenID Connect provider per organization; the client secret is sealed with
+      // the control plane's data key (never stored in clear).
+      `CREATE TABLE oidc_configs (
+        org_id TEXT PRIMARY KEY REFERENCES orgs(id),
+        issuer TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        client_secret_sealed TEXT,
+        allowed_domains TEXT NOT NULL,
+        required_claim TEXT,
+        store_profile INTEGER NOT NULL,
+        default_role TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+      // A sign-in in progress (browser or device flow); secrets in it are stored as hashes or
+      // sealed, and a row is useless after expires_at.
+      `CREATE TABLE oidc_logins (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        flow TEXT NOT NULL,
+        state_hash TEXT,
+        sealed TEXT NOT NULL,
+        handoff_hash TEXT,
+        user_id TEXT,
+        outcome TEXT,
+        expires_at BIGINT NOT NULL,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX oidc_logins_state ON oidc_logins (state_hash)`,
+      // Users: name and e-mail only when the organization stores profiles; removal keeps the
+      // row (audit records name it) and refuses every credential of the user.
+      `ALTER TABLE users ADD COLUMN profile TEXT`,
+      `ALTER TABLE users ADD COLUMN removed_at BIGINT`,
+      // Tokens: 'token' (personal access token) or 'session' (from a sign-in); parent_id is the
+      // token that created this one, so a revoke reaches the tokens made with it.
+      `ALTER TABLE api_tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'token'`,
+      `ALTER TABLE api_tokens ADD COLUMN parent_id TEXT`,
+      `CREATE INDEX api_tokens_parent ON api_tokens (parent_id)`,
+      // The policies beyond port sharing, as one JSON document validated by OrgRulesSchema.
+      `ALTER TABLE org_policies ADD COLUMN rules TEXT`,
+      // Runners publish an X25519 key that secrets are sealed to.
+      `ALTER TABLE runners ADD COLUMN encryption_key TEXT`,
+      // The Ed25519 keys users sign sealed secrets with.
+      `CREATE TABLE user_signing_keys (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        user_id TEXT NOT NULL REFERENCES users(id),
+        public_key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT,
+        UNIQUE (org_id, fingerprint)
+      )`,
+      `CREATE TABLE secrets (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        scope TEXT NOT NULL,
+        scope_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        delivery TEXT NOT NULL,
+        target TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        author_id TEXT NOT NULL REFERENCES users(id),
+        signing_key_id TEXT NOT NULL REFERENCES user_signing_keys(id),
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        UNIQUE (org_id, scope, scope_id, name)
+      )`,
+      `CREATE TABLE secret_ciphertexts (
+        secret_id TEXT NOT NULL REFERENCES secrets(id),
+        runner_id TEXT NOT NULL REFERENCES runners(id),
+        version BIGINT NOT NULL,
+        envelope TEXT NOT NULL,
+        PRIMARY KEY (secret_id, runner_id)
+      )`,
+    ],
+  },
 ];
