@@ -64,6 +64,8 @@ export interface ErrorBody {
   message: string;
   requestId: string;
   fields?: FieldError[];
+  /** The organization policy that refused the request, by its field name. */
+  policy?: string;
 }
 
 /** An error that knows its stable code; thrown by servers, rebuilt by clients from a body. */
@@ -92,5 +94,7 @@ export class HangarError extends Error {
 export function toErrorBody(error: HangarError, requestId: string): ErrorBody {
   const body: ErrorBody = { code: error.code, message: error.message, requestId };
   if (error.fields && error.fields.length > 0) body.fields = error.fields;
+  const policy = error.details?.policy;
+  if (typeof policy === 'string') body.policy = policy;
   return body;
 }

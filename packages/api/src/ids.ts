@@ -11,6 +11,20 @@ export function newId(prefix: IdPrefix, length = 16): string {
 }
 
 export type IdPrefix =
-  'org' | 'usr' | 'tok' | 'run' | 'env' | 'req' | 'enr' | 'grt' | 'aud' | 'ses' | 'prc' | 'key';
+  | 'org'
+  | 'usr'
+  | 'tok'
+  | 'run'
+  | 'env'
+  | 'req'
+  | 'enr'
+  | 'grt'
+  | 'aud'
+  | 'ses'
+  | 'prc'
+  | 'key'
+  | 'lgn'
+  | 'sec'
+  | 'sgk';
 
 export const idPattern = '^[a-z]{3}_[0-9a-z]{8,40}$';

@@ -24,3 +24,5 @@ export * from './http-support.js';
 export * from './schemas/secrets.js';
 export * from './schemas/policy.js';
 export * from './sealed-secret.js';
+export * from './schemas/auth.js';
+export * from './schemas/members.js';

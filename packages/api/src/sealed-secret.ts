@@ -161,6 +161,25 @@ function parseEnvelope(text: string): Envelope | undefined {
 }
 
 /**
+ * Checks only the author's signature of an envelope over `binding`, without opening it: what the
+ * control plane, which knows the binding but holds no runner key, can verify before it stores.
+ */
+export function verifySealedSecret(options: {
+  envelope: string;
+  binding: SecretBinding;
+  authorVerifyKey: KeyObject;
+}): boolean {
+  const envelope = parseEnvelope(options.envelope);
+  if (!envelope) return false;
+  const { epk, iv, ct, tag, sig } = envelope;
+  return verifyBytes(
+    options.authorVerifyKey,
+    signedBytes(options.binding, { epk, iv, ct, tag }),
+    sig,
+  );
+}
+
+/**
  * Opens an envelope with the runner's X25519 private key, after checking the author's signature
  * over `binding`. A binding that differs in any member from the one the envelope was sealed
  * under fails (`bad_signature` or `wrong_binding`), and no partial plaintext is returned.
@@ -186,7 +205,10 @@ export function openSecret(options: {
       publicKey: x25519PublicKeyObject(epk),
     });
     const key = keyFor(shared, epk, options.runnerPublicKey);
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+    // A full 16-byte tag only: GCM would otherwise accept a truncated one.
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), {
+      authTagLength: 16,
+    });
     decipher.setAAD(Buffer.from(canonicalJson(options.binding)));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     const value = Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]);

@@ -113,12 +113,14 @@ describe('ssh-key, port and org policy commands against a real control plane', (
       assert.match(refused.stderr, /hangar org policy set --max-port-share-level public/);
 
       const policy = await run(['org', 'policy', 'get']);
-      assert.match(policy.stdout, /^max port share level: org\nupdated: +never/);
+      assert.match(policy.stdout, /^max port share level: org\n[\s\S]*\nupdated: +never/);
       const set = await run(['org', 'policy', 'set', '--max-port-share-level', 'public']);
       assert.equal(set.code, 0, set.stderr);
       assert.match(
         set.stdout,
-        new RegExp(`^max port share level: public\\nupdated: .* by ${fixture.cp.userId}`),
+        new RegExp(
+          `^max port share level: public\\n[\\s\\S]*\\nupdated: .* by ${fixture.cp.userId}`,
+        ),
       );
 
       const open = await run([

@@ -6,6 +6,17 @@ import type { HttpClient } from './http-client.js';
 import type { Io } from './io.js';
 import { openSession } from './session.js';
 
+/** `--break-glass REASON`, for the commands that open an environment. */
+export const breakGlassFlags = {
+  'break-glass': {
+    type: 'string',
+    valueName: 'REASON',
+    describe:
+      "open another member's environment as an owner or admin, when the organization policy " +
+      'breakGlass allows it; the reason (10 characters at least) goes into the audit log',
+  },
+} as const;
+
 /** A running environment, the control plane client, and a way to get fresh grants for it. */
 export interface RunningEnvironment {
   api: HttpClient;
@@ -16,11 +27,16 @@ export interface RunningEnvironment {
 
 /**
  * Resolves `reference` to a running environment and asks for a grant with `operations` on its
- * runner's gateway. A stopped environment is an error that says how to start it.
+ * runner's gateway, with `--break-glass` when given. A stopped environment is an error that
+ * says how to start it.
  */
 export async function openRunningEnvironment(
   io: Pick<Io, 'env' | 'cwd' | 'homeDir'>,
-  flags: { url?: string | undefined; token?: string | undefined },
+  flags: {
+    url?: string | undefined;
+    token?: string | undefined;
+    'break-glass'?: string | undefined;
+  },
   reference: string,
   operations: AccessOperation[],
 ): Promise<RunningEnvironment> {
@@ -36,7 +52,9 @@ export async function openRunningEnvironment(
   let kept: GatewayAccess | undefined;
   const access = async () => {
     if (kept && Date.parse(kept.expiresAt) - Date.now() > 60_000) return kept;
-    kept = await requestAccess(api, environment.id, operations);
+    kept = await requestAccess(api, environment.id, operations, {
+      breakGlassReason: flags['break-glass'],
+    });
     return kept;
   };
   await access();

@@ -19,6 +19,8 @@ export interface ExecRequest {
   cwd?: string;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** The environment's secret values come back as `***`. */
+  mask?: boolean;
 }
 
 export interface ExecExit {

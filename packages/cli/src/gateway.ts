@@ -12,14 +12,21 @@ export interface GatewayAccess {
   environmentId: string;
 }
 
-/** Asks the control plane for a gateway token; the data itself never passes through it. */
+/**
+ * Asks the control plane for a gateway token; the data itself never passes through it. With a
+ * break-glass reason an owner or admin asks for another member's environment (audited as
+ * environment.break-glass; only when the organization policy breakGlass allows it).
+ */
 export function requestAccess(
   api: HttpClient,
   environmentId: string,
   operations: AccessOperation[],
+  options: { breakGlassReason?: string | undefined } = {},
 ): Promise<GatewayAccess> {
+  const reason = options.breakGlassReason;
   return api.post<GatewayAccess>(`/v1/environments/${encodeURIComponent(environmentId)}/access`, {
     operations,
+    ...(reason === undefined ? {} : { breakGlassReason: reason }),
   });
 }
 

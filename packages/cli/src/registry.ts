@@ -181,6 +181,53 @@ export const commandEntries: readonly CommandEntry[] = [
     'change the organization policy (owners and admins)',
     () => import('./commands/org-policy-set.js'),
   ),
+  entry(
+    'secret set',
+    'seal a secret from stdin to the runners that may use it and store it',
+    () => import('./commands/secret-set.js'),
+  ),
+  entry(
+    'secret list',
+    'list the secrets you may see (names and metadata, never values)',
+    () => import('./commands/secret-list.js'),
+  ),
+  entry('secret delete', 'delete a secret', () => import('./commands/secret-delete.js')),
+  entry(
+    'member list',
+    'list the members of the organization and their roles',
+    () => import('./commands/member-list.js'),
+  ),
+  entry(
+    'member add',
+    'add a member by OpenID issuer and subject, before their first sign-in',
+    () => import('./commands/member-add.js'),
+  ),
+  entry('member set-role', "change a member's role", () => import('./commands/member-set-role.js')),
+  entry(
+    'member remove',
+    'remove a member: their tokens, sessions and SSH keys end, environments stop',
+    () => import('./commands/member-remove.js'),
+  ),
+  entry(
+    'org oidc get',
+    "show the organization's OpenID provider settings",
+    () => import('./commands/org-oidc-get.js'),
+  ),
+  entry(
+    'org oidc set',
+    "set the organization's OpenID provider (owners and admins)",
+    () => import('./commands/org-oidc-set.js'),
+  ),
+  entry(
+    'login',
+    "sign in through the organization's OpenID provider (browser or --device)",
+    () => import('./commands/login.js'),
+  ),
+  entry(
+    'logout',
+    'end the session in use and remove its credentials file',
+    () => import('./commands/logout.js'),
+  ),
   entry('whoami', 'show who the API token belongs to', () => import('./commands/whoami.js')),
 ];
 

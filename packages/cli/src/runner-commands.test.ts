@@ -27,7 +27,7 @@ describe('runner trust commands against a real control plane', () => {
     const runner = await enrolledRunner('trusted');
     const listed = await run(['runner', 'list']);
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, /^NAME +ID +STATE +KEY +GATEWAY +LAST SEEN/);
+    assert.match(listed.stdout, /^NAME +ID +STATE +KEY +SECRETS KEY +GATEWAY +LAST SEEN/);
     const row = new RegExp(
       `trusted +${runner.id} +offline +${runner.fingerprint.replace(/\+/g, '\\+')}`,
     );

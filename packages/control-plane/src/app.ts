@@ -10,11 +10,16 @@ import { errorHandlerFor, notFoundHandler } from './http/errors.js';
 import { validatorCompiler } from './http/validation.js';
 import type { AccessRule } from './http/access-rules.js';
 import { auditRoutes } from './routes/audit.js';
+import { authRoutes } from './routes/auth.js';
 import { environmentRoutes } from './routes/environments.js';
 import { metaRoutes } from './routes/meta.js';
+import { oidcConfigRoutes } from './routes/oidc-config.js';
+import { memberRoutes } from './routes/members.js';
 import { orgRoutes } from './routes/org.js';
 import { portRoutes } from './routes/ports.js';
 import { runnerRoutes } from './routes/runners.js';
+import { secretRoutes } from './routes/secrets.js';
+import { signingKeyRoutes } from './routes/signing-keys.js';
 import { sshKeyRoutes } from './routes/ssh-keys.js';
 import { tokenRoutes } from './routes/tokens.js';
 import type { RunnerHub } from './runner-hub/hub.js';
@@ -102,6 +107,11 @@ export async function buildApp(context: Context, hub: RunnerHub) {
   await app.register(sshKeyRoutes(context));
   await app.register(portRoutes(context));
   await app.register(orgRoutes(context));
+  await app.register(authRoutes(context));
+  await app.register(oidcConfigRoutes(context));
+  await app.register(signingKeyRoutes(context));
+  await app.register(secretRoutes(context));
+  await app.register(memberRoutes(context));
   await app.ready();
   return { app, routes };
 }

@@ -11,7 +11,11 @@ export const ControlPlaneConfigSchema = Type.Object(
     heartbeatIntervalMs: Type.Integer({ minimum: 100, maximum: 600000 }),
     operationTimeoutMs: Type.Integer({ minimum: 1000, maximum: 86400000 }),
     accessTokenTtlS: Type.Integer({ minimum: 10, maximum: 3600 }),
+    /** How long a session token from `hangar login` lasts. */
+    sessionTtlS: Type.Integer({ minimum: 60, maximum: 2592000 }),
     auditCheckpointEvery: Type.Integer({ minimum: 1, maximum: 100000 }),
+    /** How often environments are checked against idleStopAfterMin and maxLifetimeMin. */
+    policySweepIntervalMs: Type.Integer({ minimum: 100, maximum: 3600000 }),
     logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   },
   { additionalProperties: false },
@@ -25,7 +29,9 @@ export const controlPlaneDefaults = {
   heartbeatIntervalMs: 5000,
   operationTimeoutMs: 120000,
   accessTokenTtlS: 300,
+  sessionTtlS: 43200,
   auditCheckpointEvery: 100,
+  policySweepIntervalMs: 30000,
   logLevel: 'info',
 } as const;
 

@@ -2,6 +2,7 @@ import type { DesiredEnvironment, RevokeMessage } from '@hangar/api';
 import type { AuditLog } from './audit/audit-log.js';
 import type { ControlPlaneConfig } from './config.js';
 import type { Logger } from './logger.js';
+import type { DataKey } from './oidc/data-key.js';
 import type { SigningKey } from './signing-key.js';
 import type { Database } from './storage/database.js';
 import type { StatusChanges } from './services/status-changes.js';
@@ -20,6 +21,8 @@ export interface Context {
   db: Database;
   audit: AuditLog;
   signingKey: SigningKey;
+  /** Seals what is kept but never stored in clear, such as OIDC client secrets. */
+  dataKey: DataKey;
   logger: Logger;
   runners: RunnerNotifier;
   statusChanges: StatusChanges;

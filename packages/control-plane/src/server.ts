@@ -5,9 +5,11 @@ import { resolveControlPlaneConfig, type ControlPlaneConfig } from './config.js'
 import type { Context } from './context.js';
 import { createLogger, type Logger } from './logger.js';
 import { RunnerHub } from './runner-hub/hub.js';
+import { startPolicySweeper } from './services/policy-sweeper.js';
 import { failAbandonedOperations } from './services/runner-sync.js';
 import { StatusChanges } from './services/status-changes.js';
 import { loadOrCreateSigningKey } from './signing-key.js';
+import { loadOrCreateDataKey } from './oidc/data-key.js';
 import { openDatabase } from './storage/open.js';
 import { join } from 'node:path';
 
@@ -28,6 +30,7 @@ export async function startControlPlane(
   const databaseUrl = config.databaseUrl ?? `sqlite:${join(config.dataDir, 'control-plane.db')}`;
   const db = await openDatabase({ url: databaseUrl });
   const signingKey = await loadOrCreateSigningKey(config.dataDir);
+  const dataKey = await loadOrCreateDataKey(config.dataDir);
   const audit = new AuditLog({
     db,
     signingKey: signingKey.privateKey,
@@ -41,6 +44,7 @@ export async function startControlPlane(
     db,
     audit,
     signingKey,
+    dataKey,
     logger,
     runners: hub,
     statusChanges: new StatusChanges(),
@@ -67,6 +71,7 @@ export async function startControlPlane(
     Math.min(5000, Math.max(250, Math.floor(config.operationTimeoutMs / 4))),
   );
   sweeper.unref();
+  const policySweeper = startPolicySweeper(context, config.policySweepIntervalMs);
   logger.info({ url, database: db.kind }, 'control plane listening');
   return {
     url,
@@ -74,6 +79,7 @@ export async function startControlPlane(
     routes,
     async close() {
       clearInterval(sweeper);
+      await policySweeper.stop();
       await hub.close();
       await app.close();
       await db.close();

@@ -11,6 +11,12 @@ import { createRunnerLogger, type Logger } from './logger.js';
 import type { Provider } from './providers/provider.js';
 import { SandboxProvider } from './providers/sandbox/sandbox-provider.js';
 import { Reconciler } from './reconcile/reconciler.js';
+import { SecretDelivery } from './secrets/delivery.js';
+import { loadEncryptionKey } from './secrets/encryption-key.js';
+import { maskingLogger } from './secrets/log-masking.js';
+import { maskDeep } from './secrets/mask-deep.js';
+import { MemoryDir } from './secrets/memory-dir.js';
+import { SecretStore } from './secrets/store.js';
 import { StateStore } from './state-store.js';
 import { ActivityTracker } from './sessions/activity.js';
 import { SessionRegistry } from './sessions/registry.js';
@@ -68,6 +74,8 @@ export interface RunningRunner {
   gatewayRoutes: Awaited<ReturnType<typeof startGateway>>['routes'];
   /** The SSH gateway: what clients dial and the host keys they pin. */
   ssh: { address: string; port: number; hostKeys: string[] };
+  /** The secret values opened for environments here (memory only): for tests that check it. */
+  secrets: SecretStore;
   close(): Promise<void>;
 }
 
@@ -103,7 +111,12 @@ export async function startRunner(
   options: { logger?: Logger; provider?: Provider } = {},
 ): Promise<RunningRunner> {
   const config = await resolveRunnerConfig(input);
-  const logger = options.logger ?? createRunnerLogger({ level: config.logLevel });
+  // Every line the runner logs is masked with the secret values it holds, before it is written.
+  const secretStore = new SecretStore();
+  const logger = maskingLogger(
+    options.logger ?? createRunnerLogger({ level: config.logLevel }),
+    () => secretStore.masker(),
+  );
   const asRoot = process.getuid?.() === 0;
   const provider =
     options.provider ?? new SandboxProvider({ dataDir: join(config.dataDir, 'sandboxes'), logger });
@@ -117,6 +130,20 @@ export async function startRunner(
     throw error;
   }
   const log = logger.child({ runnerId: identity.runnerId });
+  const encryptionKey = await loadEncryptionKey(config.dataDir).catch(async (error: unknown) => {
+    await lock.release();
+    throw error;
+  });
+  const memory = await MemoryDir.open(config.dataDir).catch(async (error: unknown) => {
+    await lock.release();
+    throw error;
+  });
+  if (!memory) {
+    log.warn(
+      'no memory file system (/dev/shm or $XDG_RUNTIME_DIR): file and git secrets cannot be ' +
+        'delivered, and clone credentials go through the system temporary folder',
+    );
+  }
   const store = new StateStore(
     config.dataDir,
     asRoot ? { uid: config.sandboxUid, gid: config.sandboxGid } : undefined,
@@ -131,6 +158,7 @@ export async function startRunner(
     classes: config.classes,
     logger: log,
     ssh: () => ssh && { address: ssh.address, hostKeys: ssh.hostKeys },
+    encryptionKey: encryptionKey.publicKey,
   });
   let inFlight = false;
   const flushAudit = () => {
@@ -139,14 +167,24 @@ export async function startRunner(
   };
   const audit = {
     append: async (draft: AuditDraft) => {
-      const record = await queue.append(draft);
+      const record = await queue.append(maskDeep(draft, secretStore.masker()));
       flushAudit();
       return record;
     },
   };
+  // Statuses leave the customer network: masked always, whatever a step put in them.
   const report = (environmentId: string, status: EnvironmentStatus) => {
-    connection.send({ type: 'status', environmentId, status });
+    const masked = maskDeep(status, secretStore.masker());
+    connection.send({ type: 'status', environmentId, status: masked });
   };
+  const delivery = new SecretDelivery({
+    runnerId: identity.runnerId,
+    key: encryptionKey,
+    store: secretStore,
+    memory,
+    audit,
+    logger: log,
+  });
 
   const reconciler = new Reconciler({
     provider,
@@ -155,6 +193,7 @@ export async function startRunner(
     logger: log,
     gatewayUrl: () => gatewayUrl,
     report,
+    secrets: delivery,
   });
   await reconciler.restore();
 
@@ -202,8 +241,16 @@ export async function startRunner(
       }
       return provider.connect(environmentId);
     },
-    logCommand: (entry) => appendFile(commandLog, `${JSON.stringify(entry)}\n`, { mode: 0o600 }),
-    remoteEnv: (environmentId) => reconciler.remoteEnvOf(environmentId),
+    logCommand: (entry) => {
+      const line = JSON.stringify(maskDeep(entry, secretStore.masker()));
+      return appendFile(commandLog, `${line}\n`, { mode: 0o600 });
+    },
+    // The environment's secrets over devcontainer remoteEnv; a request's own variables win.
+    remoteEnv: (environmentId) => ({
+      ...reconciler.remoteEnvOf(environmentId),
+      ...delivery.env(environmentId),
+    }),
+    maskerOf: (environmentId) => secretStore.maskerOf(environmentId),
     workspaceFolder: (environmentId) => reconciler.statusOf(environmentId)?.workspaceFolder,
     sessions,
     activity,
@@ -312,12 +359,16 @@ export async function startRunner(
     connection,
     gatewayRoutes: gateway.routes,
     ssh: { address: ssh.address, port: ssh.port, hostKeys: ssh.hostKeys },
+    secrets: secretStore,
     async close() {
       connection.close();
       clearInterval(activityTimer);
       await reconciler.drain();
       if (config.stopEnvironmentsOnExit) {
-        for (const [id] of reconciler.allStatuses()) await provider.stop(id).catch(() => undefined);
+        for (const [id] of reconciler.allStatuses()) {
+          await provider.stop(id).catch(() => undefined);
+          await delivery.forget(id).catch(() => undefined);
+        }
       }
       await ssh?.close();
       await gateway.close();

@@ -12,6 +12,9 @@ export const ErrorBodySchema = Type.Object(
     fields: Type.Optional(
       Type.Array(Type.Object({ field: Type.String(), message: Type.String() })),
     ),
+    policy: Type.Optional(
+      Type.String({ description: 'the organization policy that refused the request' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -14,6 +14,13 @@ export const ExecRequestSchema = Type.Object(
     ),
     stdin: Type.Optional(Type.String({ description: 'base64', maxLength: 67108864 })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400000 })),
+    mask: Type.Optional(
+      Type.Boolean({
+        description:
+          "true: the environment's secret values are replaced by *** in the output (also their " +
+          'base64, URL-encoded and JSON-escaped forms)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -69,6 +76,11 @@ export const ProcessStartSchema = Type.Object(
     command: ExecRequestSchema.properties.command,
     cwd: ExecRequestSchema.properties.cwd,
     env: ExecRequestSchema.properties.env,
+    mask: Type.Optional(
+      Type.Boolean({
+        description: "true: the environment's secret values are masked in the process's output",
+      }),
+    ),
     timeoutMs: Type.Optional(
       Type.Integer({
         minimum: 1,
@@ -225,6 +237,7 @@ export const TerminalStartSchema = Type.Union([
       ...TerminalSize,
       command: Type.Optional(ExecRequestSchema.properties.command),
       term: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._+-]{1,64}$' })),
+      mask: ExecRequestSchema.properties.mask,
     },
     { additionalProperties: false },
   ),

@@ -21,24 +21,61 @@ export const ProjectRuleSchema = Type.Object(
 
 export type ProjectRule = Static<typeof ProjectRuleSchema>;
 
+/** Empty or absent: any repository. Environments without a repository are always allowed. */
+export const AllowedRepositoryPatterns = Type.Array(RepositoryPattern, { maxItems: 100 });
+
+/** Empty or absent: any class the runner offers. */
+export const AllowedClasses = Type.Array(ClassName, { maxItems: 50 });
+
+/** Environments whose desired phase is running, counted per owner; absent: no limit. */
+export const MaxRunningPerUser = Type.Integer({ minimum: 0, maximum: 100000 });
+
+/** Environments whose desired phase is running in the organization; absent: no limit. */
+export const MaxRunningPerOrg = Type.Integer({ minimum: 0, maximum: 1000000 });
+
+/** A running environment with no activity for this long is stopped; absent: never. */
+export const IdleStopAfterMin = Type.Integer({ minimum: 1, maximum: 525600 });
+
+/** A running environment is stopped this long after it became running; absent: never. */
+export const MaxLifetimeMin = Type.Integer({ minimum: 1, maximum: 525600 });
+
+/** Whether admins may open environments they do not own, with a reason; off unless set. */
+export const BreakGlass = Type.Boolean();
+
+/** Names unique; runners must name runners of the organization. */
+export const ProjectRules = Type.Array(ProjectRuleSchema, { maxItems: 200 });
+
 /**
  * The organization policies beyond port sharing. An absent member means "no restriction" except
- * `breakGlass`, which is off unless set.
+ * `breakGlass`, which is off unless set. Repository rules apply to environments that clone a
+ * repository; an environment created without one is allowed by them.
  */
 export const OrgRulesSchema = Type.Object(
   {
-    /** Empty or absent: any repository. */
-    allowedRepositoryPatterns: Type.Optional(Type.Array(RepositoryPattern, { maxItems: 100 })),
-    /** Empty or absent: any class the runner offers. */
-    allowedClasses: Type.Optional(Type.Array(ClassName, { maxItems: 50 })),
-    maxRunningPerUser: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000 })),
-    maxRunningPerOrg: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000 })),
-    idleStopAfterMin: Type.Optional(Type.Integer({ minimum: 1, maximum: 525600 })),
-    maxLifetimeMin: Type.Optional(Type.Integer({ minimum: 1, maximum: 525600 })),
-    breakGlass: Type.Optional(Type.Boolean()),
-    projects: Type.Optional(Type.Array(ProjectRuleSchema, { maxItems: 200 })),
+    allowedRepositoryPatterns: Type.Optional(AllowedRepositoryPatterns),
+    allowedClasses: Type.Optional(AllowedClasses),
+    maxRunningPerUser: Type.Optional(MaxRunningPerUser),
+    maxRunningPerOrg: Type.Optional(MaxRunningPerOrg),
+    idleStopAfterMin: Type.Optional(IdleStopAfterMin),
+    maxLifetimeMin: Type.Optional(MaxLifetimeMin),
+    breakGlass: Type.Optional(BreakGlass),
+    projects: Type.Optional(ProjectRules),
   },
   { additionalProperties: false },
 );
 
 export type OrgRules = Static<typeof OrgRulesSchema>;
+
+/** The names of the rules, in the order they are shown. */
+export const orgRuleNames = [
+  'allowedRepositoryPatterns',
+  'allowedClasses',
+  'maxRunningPerUser',
+  'maxRunningPerOrg',
+  'idleStopAfterMin',
+  'maxLifetimeMin',
+  'breakGlass',
+  'projects',
+] as const satisfies readonly (keyof OrgRules)[];
+
+export type OrgRuleName = (typeof orgRuleNames)[number];

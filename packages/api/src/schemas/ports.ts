@@ -1,6 +1,16 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { Id, Timestamp } from './common.js';
-import { OrgRulesSchema } from './policy.js';
+import {
+  AllowedClasses,
+  AllowedRepositoryPatterns,
+  BreakGlass,
+  IdleStopAfterMin,
+  MaxLifetimeMin,
+  MaxRunningPerOrg,
+  MaxRunningPerUser,
+  OrgRulesSchema,
+  ProjectRules,
+} from './policy.js';
 
 /** Who may reach a port inside an environment through the runner's HTTP proxy. */
 export const portShareLevels = ['private', 'org', 'public'] as const;
@@ -67,10 +77,31 @@ export const OrgPolicySchema = Type.Object(
 
 export type OrgPolicy = Static<typeof OrgPolicySchema>;
 
+/** A member that may also be `null`, which clears the rule. */
+function clearable<T extends TSchema>(schema: T) {
+  return Type.Optional(Type.Union([schema, Type.Null()]));
+}
+
+/**
+ * `PATCH /v1/org/policy`: the members to change, each optional. `null` clears a rule: no
+ * restriction again (`maxPortShareLevel` back to the default, `breakGlass` back to off).
+ */
 export const UpdateOrgPolicyBody = Type.Object(
-  { maxPortShareLevel: Type.Optional(PortShareLevelSchema) },
+  {
+    maxPortShareLevel: clearable(PortShareLevelSchema),
+    allowedRepositoryPatterns: clearable(AllowedRepositoryPatterns),
+    allowedClasses: clearable(AllowedClasses),
+    maxRunningPerUser: clearable(MaxRunningPerUser),
+    maxRunningPerOrg: clearable(MaxRunningPerOrg),
+    idleStopAfterMin: clearable(IdleStopAfterMin),
+    maxLifetimeMin: clearable(MaxLifetimeMin),
+    breakGlass: clearable(BreakGlass),
+    projects: clearable(ProjectRules),
+  },
   { additionalProperties: false },
 );
+
+export type UpdateOrgPolicyBody = Static<typeof UpdateOrgPolicyBody>;
 
 /** The lower of two levels: a share is never wider than the policy allows. */
 export function narrowerLevel(a: PortShareLevel, b: PortShareLevel): PortShareLevel {

@@ -48,6 +48,11 @@ export const RunnerSchema = Type.Object(
     publicKeyFingerprint: Type.Optional(
       Type.String({ description: 'SHA256: and the unpadded base64 digest of the raw Ed25519 key' }),
     ),
+    encryptionKeyFingerprint: Type.Optional(
+      Type.String({
+        description: 'SHA256: digest of the X25519 key secrets are sealed to, once published',
+      }),
+    ),
     disabledAt: Type.Optional(Timestamp),
     keyRotationRequestedAt: Type.Optional(Timestamp),
     gatewayUrl: Type.Optional(Type.String()),

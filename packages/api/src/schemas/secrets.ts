@@ -107,3 +107,42 @@ export const DesiredSecretSchema = Type.Object(
 );
 
 export type DesiredSecret = Static<typeof DesiredSecretSchema>;
+
+export const SecretList = Type.Object(
+  { secrets: Type.Array(SecretSchema) },
+  { additionalProperties: false },
+);
+
+/** `GET /v1/secrets/recipients`: the scope a new secret is for. */
+export const SecretRecipientsQuery = Type.Object(
+  { scope: Type.Enum([...secretScopes]), project: Type.Optional(ProjectName) },
+  { additionalProperties: false },
+);
+
+export const SecretRecipientList = Type.Object(
+  { recipients: Type.Array(SecretRecipientSchema) },
+  { additionalProperties: false },
+);
+
+export type SecretRecipient = Static<typeof SecretRecipientSchema>;
+
+/** `POST /v1/signing-keys`: the Ed25519 key the caller signs sealed secrets with. */
+export const AddSigningKeyBody = Type.Object(
+  {
+    publicKey: Type.String({
+      minLength: 43,
+      maxLength: 43,
+      description: 'the Ed25519 public key, raw 32 bytes, base64url',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const SigningKeyList = Type.Object(
+  { signingKeys: Type.Array(SigningKeySchema) },
+  { additionalProperties: false },
+);
+
+export type SigningKey = Static<typeof SigningKeySchema>;
+
+export type SetSecretBody = Static<typeof SetSecretBody>;

@@ -25,6 +25,8 @@ export const ApiTokenSchema = Type.Object(
     scopes: Type.Array(ScopeSchema),
     expiresAt: Timestamp,
     createdAt: Timestamp,
+    /** 'session' for a token from `hangar login`, 'token' for a personal access token. */
+    kind: Type.Optional(Type.Enum(['token', 'session'])),
     /** Set once the token is revoked; a revoked token is refused on every request after. */
     revokedAt: Type.Optional(Timestamp),
     /** The last request the token authenticated, to within a minute. */

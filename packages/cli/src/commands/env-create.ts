@@ -22,7 +22,8 @@ export function repositoryUrlFrom(input: string, cwd: string): string {
 
 export const command = defineCommand({
   synopsis:
-    '[<repo>] [--ref R] [--name N] [--devcontainer PATH] [--class C] [--runner ID] [--wait]',
+    '[<repo>] [--ref R] [--name N] [--devcontainer PATH] [--class C] [--runner ID] ' +
+    '[--project P] [--wait]',
   description:
     'Creates an environment. <repo> is any URL git accepts, or a local path (made absolute). ' +
     'Without <repo> the workspace starts empty. With --wait, prints each phase and lifecycle ' +
@@ -41,6 +42,11 @@ export const command = defineCommand({
       },
       class: { type: 'string', valueName: 'CLASS', describe: 'resource class, such as small' },
       runner: { type: 'string', valueName: 'ID', describe: 'runner id or name to place it on' },
+      project: {
+        type: 'string',
+        valueName: 'P',
+        describe: 'a project of the organization policy; its repositories and runners apply',
+      },
       wait: { type: 'boolean', describe: 'wait until it runs or fails, printing progress' },
     },
   },
@@ -57,6 +63,7 @@ export const command = defineCommand({
     if (flags.name !== undefined) body.name = flags.name;
     if (flags.devcontainer !== undefined) body.devcontainerPath = flags.devcontainer;
     if (flags.class !== undefined) body.class = flags.class;
+    if (flags.project !== undefined) body.project = flags.project;
     if (flags.runner !== undefined) body.runnerId = await resolveRunnerId(api, flags.runner);
     const created = await api.post<Environment>('/v1/environments', body);
     out.info(`created ${created.name} (${created.id}) on runner ${created.runnerId}`);

@@ -5,6 +5,7 @@ import { defineCommand } from '../command.js';
 import { resolveEnvironment } from '../environments.js';
 import { UsageError } from '../errors.js';
 import { exitCodeOf, runExecStream, type ExecRequest } from '../exec-stream.js';
+import { breakGlassFlags } from '../env-access.js';
 import { gatewayClient, requestAccess, type GatewayAccess } from '../gateway.js';
 import type { Output } from '../output.js';
 import { startDetached } from '../process-client.js';
@@ -69,7 +70,8 @@ async function execDetached(out: Output, access: GatewayAccess, request: ExecReq
 
 export const command = defineCommand({
   synopsis:
-    '<env> [--detach] [--timeout S] [--cwd DIR] [--env K=V]... [--stdin|--no-stdin] -- <command...>',
+    '<env> [--detach] [--timeout S] [--cwd DIR] [--env K=V]... [--stdin|--no-stdin] ' +
+    '[--mask] [--break-glass REASON] -- <command...>',
   description:
     "Runs a command in a running environment, straight through its runner's gateway. stdout " +
     "and stderr arrive as raw bytes on this process's stdout and stderr; stdin is forwarded " +
@@ -86,6 +88,7 @@ export const command = defineCommand({
     },
     flags: {
       ...apiFlags,
+      ...breakGlassFlags,
       timeout: {
         type: 'duration',
         valueName: 'S',
@@ -107,6 +110,10 @@ export const command = defineCommand({
       },
       stdin: { type: 'boolean', describe: 'forward stdin even when it is a terminal' },
       'no-stdin': { type: 'boolean', describe: 'never forward stdin' },
+      mask: {
+        type: 'boolean',
+        describe: "show the environment's secret values as *** in the output (also encoded)",
+      },
     },
   },
   async run({ io, out }, { flags, positionals, rest }) {
@@ -132,6 +139,7 @@ export const command = defineCommand({
     const request: ExecRequest = { command: rest };
     if (flags.cwd !== undefined) request.cwd = flags.cwd;
     if (env) request.env = env;
+    if (flags.mask) request.mask = true;
     if (flags.timeout !== undefined)
       request.timeoutMs = Math.max(1, Math.round(flags.timeout * 1000));
     const forwardStdin =
@@ -146,7 +154,9 @@ export const command = defineCommand({
           `start it with \`hangar env start ${environment.name} --wait\``,
       );
     }
-    const access = await requestAccess(api, environment.id, ['exec']);
+    const access = await requestAccess(api, environment.id, ['exec'], {
+      breakGlassReason: flags['break-glass'],
+    });
     if (flags.detach) return execDetached(out, access, request);
     const stdin = forwardStdin ? io.stdin : undefined;
     if (out.json) return execBuffered(out, access, request, stdin);

@@ -1,5 +1,5 @@
 import { defineCommand } from '../command.js';
-import { openRunningEnvironment } from '../env-access.js';
+import { breakGlassFlags, openRunningEnvironment } from '../env-access.js';
 import { UsageError } from '../errors.js';
 import { exitCodeOf } from '../exec-stream.js';
 import { checkProcessId } from '../process-client.js';
@@ -14,7 +14,7 @@ interface Tty {
 }
 
 export const command = defineCommand({
-  synopsis: '<env> [--attach PROCESS] [-- <command...>]',
+  synopsis: '<env> [--attach PROCESS] [--break-glass REASON] [-- <command...>]',
   description:
     'Opens an interactive terminal in a running environment (your login shell, or the ' +
     'command after --), straight through its runner. The local terminal is put in raw mode and ' +
@@ -26,6 +26,7 @@ export const command = defineCommand({
     rest: { name: 'command', describe: 'what to run instead of the login shell' },
     flags: {
       ...apiFlags,
+      ...breakGlassFlags,
       attach: {
         type: 'string',
         valueName: 'PROCESS',

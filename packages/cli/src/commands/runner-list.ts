@@ -7,7 +7,7 @@ export const command = defineCommand({
   synopsis: '',
   description:
     'Lists the runners of your organization: state (online, offline, disabled, pending), ' +
-    'key fingerprint, gateway, last seen, classes.',
+    'key fingerprints (identity, and the one secrets are sealed to), gateway, last seen, classes.',
   spec: { flags: { ...apiFlags } },
   async run({ io, out }, { flags }) {
     const { api } = await openSession(io, flags);
@@ -17,12 +17,13 @@ export const command = defineCommand({
       if (runners.length === 0)
         return ['no runners; create one with `hangar runner create <name>`'];
       return table(
-        ['NAME', 'ID', 'STATE', 'KEY', 'GATEWAY', 'LAST SEEN', 'CLASSES'],
+        ['NAME', 'ID', 'STATE', 'KEY', 'SECRETS KEY', 'GATEWAY', 'LAST SEEN', 'CLASSES'],
         runners.map((runner) => [
           runner.name,
           runner.id,
           runner.state,
           runner.publicKeyFingerprint ?? '-',
+          runner.encryptionKeyFingerprint ?? '-',
           runner.gatewayUrl ?? '-',
           age(runner.lastSeenAt, now),
           runner.classes.map((item) => item.name).join(',') || '-',

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { AuditRecord, Environment } from '@hangar/api';
+import { generateEd25519, type AuditRecord, type Environment } from '@hangar/api';
 import { testBackends } from '../storage/testing.js';
 import { connectedRunner, createEnvironment, waitForPhase } from '../testing/fixtures.js';
 import { startTestControlPlane, type TestControlPlane } from '../testing/harness.js';
+import { startTestOidcProvider } from '../testing/oidc-provider.js';
+import { putSecret, testAuthor } from '../testing/secrets.js';
+import { addUser } from '../testing/users.js';
 
 type Case = (t: TestControlPlane) => Promise<{ status: number; requestId: string }>;
 
@@ -76,7 +79,58 @@ async function cases(t: TestControlPlane): Promise<Record<string, Case>> {
       t.request('POST', `/v1/environments/${running.id}/ports/3000/access`),
     'PATCH /v1/org/policy': (t) =>
       t.request('PATCH', '/v1/org/policy', { body: { maxPortShareLevel: 'public' } }),
+    'PUT /v1/org/oidc': putOidc,
+    'DELETE /v1/org/oidc': async (t) => {
+      await putOidc(t);
+      return t.request('DELETE', '/v1/org/oidc');
+    },
+    'POST /v1/auth/logout': async (t) => {
+      const made = await t.request<{ token: string }>('POST', '/v1/tokens', {
+        body: { scopes: ['environments:read'], expiresInS: 600 },
+      });
+      return t.request('POST', '/v1/auth/logout', { token: made.body.token });
+    },
+    'POST /v1/signing-keys': (t) =>
+      t.request('POST', '/v1/signing-keys', { body: { publicKey: generateEd25519().publicKey } }),
+    'DELETE /v1/signing-keys/:id': async (t) => {
+      const author = await testAuthor(t);
+      return t.request('DELETE', `/v1/signing-keys/${author.signingKeyId}`);
+    },
+    'PUT /v1/secrets': async (t) =>
+      putSecret(t, await testAuthor(t), { name: 'AUDITED', value: 'audited value' }),
+    'DELETE /v1/secrets/:id': async (t) => {
+      const made = await putSecret(t, await testAuthor(t), { name: 'GONE', value: 'gone value' });
+      return t.request('DELETE', `/v1/secrets/${String(made.body.id)}`);
+    },
+    'POST /v1/members': (t) =>
+      t.request('POST', '/v1/members', {
+        body: { issuer: 'https://id.example.test', subject: 'added', role: 'member' },
+      }),
+    'PATCH /v1/members/:id': async (t) => {
+      const made = await addUser(t.cp.context, { orgId: t.owner.orgId, role: 'member' });
+      return t.request('PATCH', `/v1/members/${made.userId}`, { body: { role: 'auditor' } });
+    },
+    'DELETE /v1/members/:id': async (t) => {
+      const made = await addUser(t.cp.context, { orgId: t.owner.orgId, role: 'member' });
+      return t.request('DELETE', `/v1/members/${made.userId}`);
+    },
   };
+}
+
+/** Sets the organization's provider to a real one, which is only read while the PUT runs. */
+async function putOidc(t: TestControlPlane) {
+  const provider = await startTestOidcProvider({ redirectUris: [`${t.url}/v1/auth/callback`] });
+  try {
+    return await t.request('PUT', '/v1/org/oidc', {
+      body: {
+        issuer: provider.issuer,
+        clientId: provider.clientId,
+        clientSecret: provider.clientSecret,
+      },
+    });
+  } finally {
+    await provider.close();
+  }
 }
 
 /** A valid OpenSSH public key line: the Ed25519 key of the runner's key pair. */

@@ -18,7 +18,16 @@ function entry(action: string): AuditEntry {
 
 test('every action the audit log knows can be recorded, and only well-formed names', () => {
   for (const action of auditActions) assert.equal(prepareEntry(entry(action)).action, action);
-  for (const action of ['create', 'Environment.create', 'ssh-key.', '-key.add', 'a.b-c', 'a..b']) {
+  for (const action of [
+    'create',
+    'Environment.create',
+    'ssh-key.',
+    '-key.add',
+    'a.b-',
+    'a.-b',
+    'a.b--c',
+    'a..b',
+  ]) {
     assert.throws(() => prepareEntry(entry(action)), /dotted lower-case name/, action);
   }
 });

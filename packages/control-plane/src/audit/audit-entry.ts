@@ -34,8 +34,9 @@ const maxDetails = auditLimits.detailMembers;
 const maxDetailKeyLength = auditLimits.detailKeyLength;
 const maxDetailTextLength = auditLimits.detailText;
 const checkRecord = validator(AuditRecordSchema, 'audit record');
-// A kind may hold dashes (`ssh-key.add`); each later part is a verb or a noun in snake case.
-const actionPattern = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9_]*)+$/;
+// A kind may hold dashes (`ssh-key.add`); each later part is a verb or a noun in snake case,
+// its words joined by single dashes where the action list says so (`environment.break-glass`).
+const actionPattern = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9_]*(-[a-z0-9_]+)*)+$/;
 const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
 function invalid(field: string, message: string): HangarError {

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HangarError, type AuditAction } from '@hangar/api';
 import type { Context } from '../context.js';
-import { checkApiToken, touchApiToken } from '../services/api-tokens.js';
+import { checkApiToken, touchApiToken, type TokenRefusal } from '../services/api-tokens.js';
 import type { AccessRule } from './access-rules.js';
 import { roles, type Role, type UserPrincipal } from './principal.js';
 
@@ -62,7 +62,7 @@ export function authenticateFor(context: Context, rule: AccessRule) {
         orgId,
         actorId,
         action: 'auth.failure',
-        reason: `token ${check.reason}`,
+        reason: check.reason === 'removed' ? 'user removed' : `token ${check.reason}`,
       }).catch(() => undefined);
       if (check.reason === 'expired') {
         throw new HangarError('token_expired', 'the API token has expired; create a new one');
@@ -94,8 +94,11 @@ export function authenticateFor(context: Context, rule: AccessRule) {
   };
 }
 
-function tokenWord(reason: 'malformed' | 'unknown' | 'revoked' | 'expired'): string {
+function tokenWord(reason: Exclude<TokenRefusal, 'expired'>): string {
   if (reason === 'revoked') return 'revoked; create a new one';
+  if (reason === 'removed') {
+    return 'of a user removed from the organization; an owner or admin may add them again';
+  }
   return 'not valid; check that it was copied whole, or create a new one';
 }
 

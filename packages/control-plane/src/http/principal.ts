@@ -1,8 +1,8 @@
-import type { Actor, Scope } from '@hangar/api';
+import { memberRoles, type Actor, type MemberRole, type Scope } from '@hangar/api';
 
-export const roles = ['owner', 'admin', 'member', 'auditor', 'runner-admin'] as const;
+export const roles = memberRoles;
 
-export type Role = (typeof roles)[number];
+export type Role = MemberRole;
 
 export interface UserPrincipal {
   kind: 'user';

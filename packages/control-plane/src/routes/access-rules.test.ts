@@ -30,6 +30,12 @@ test('every route declares an access rule, and every user route refuses a missin
     }
     const publicRoutes = t.cp.routes.filter((route) => route.access?.kind === 'public');
     assert.deepEqual(publicRoutes.map((route) => route.url).sort(), [
+      '/v1/auth/callback',
+      '/v1/auth/device',
+      '/v1/auth/device/poll',
+      '/v1/auth/login',
+      '/v1/auth/login/complete',
+      '/v1/auth/token-exchange',
       '/v1/health',
       '/v1/openapi.json',
     ]);

@@ -155,6 +155,7 @@ export function environmentRoutes(context: Context) {
           request.params.id,
           request.body.operations,
           metaOf(request),
+          { breakGlassReason: request.body.breakGlassReason },
         );
         reply.status(201);
         return grant;

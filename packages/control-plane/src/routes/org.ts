@@ -13,7 +13,7 @@ export function orgRoutes(context: Context) {
       {
         config: { access: userRule('environments:read', allRoles) },
         schema: {
-          summary: 'The organization policy: the widest level a port may be shared at',
+          summary: 'The organization policy: every rule, each absent when it restricts nothing',
           response: { 200: OrgPolicySchema },
         },
       },
@@ -23,12 +23,16 @@ export function orgRoutes(context: Context) {
     app.patch(
       '/v1/org/policy',
       {
-        config: { access: userRule('environments:write', admins) },
+        config: { access: userRule('org:admin', admins) },
         schema: {
           summary: 'Change the organization policy (owners and admins)',
           description:
-            'Lowering maxPortShareLevel lowers every share above it, and their runners apply ' +
-            'it at once.',
+            'Each member sets one rule; null clears it (no restriction; breakGlass off; ' +
+            'maxPortShareLevel back to org). Lowering maxPortShareLevel lowers every share ' +
+            'above it, and their runners apply it at once. Repository patterns: * matches any ' +
+            'run without /, ** any run, anchored on the whole URL; environments without a ' +
+            'repository are not restricted by them. Project runners must name runners of the ' +
+            'organization. The change is audited with the old and new value of every rule.',
           body: UpdateOrgPolicyBody,
           response: { 200: OrgPolicySchema },
         },

@@ -7,6 +7,7 @@ import {
   type DesiredEnvironment,
   type OrgPolicy,
   type PortShare,
+  type ErrorBody,
 } from '@hangar/api';
 import { testBackends } from '../storage/testing.js';
 import type { ProtocolRunner } from '../testing/fake-runner.js';
@@ -14,7 +15,6 @@ import { runningEnvironment } from '../testing/fixtures.js';
 import { startTestControlPlane, type TestControlPlane } from '../testing/harness.js';
 import { addUser } from '../testing/users.js';
 
-type ErrorBody = { code: string; message: string; fields?: { field: string }[] };
 type Grant = { token: string; expiresAt: string; url: string; level: string };
 
 async function auditOf(t: TestControlPlane, action: string): Promise<AuditRecord[]> {

@@ -1,6 +1,6 @@
 import { PortAccessResponse, PortParams, PortShareSchema, SetPortShareBody } from '@hangar/api';
 import type { Context } from '../context.js';
-import { allRoles, builders, userRule } from '../http/access-rules.js';
+import { builders, userRule } from '../http/access-rules.js';
 import { principalOf } from '../http/authenticate.js';
 import { createPortGrant } from '../services/port-access.js';
 import { setPortShare } from '../services/port-shares.js';
@@ -38,7 +38,7 @@ export function portRoutes(context: Context) {
     app.post(
       '/v1/environments/:id/ports/:port/access',
       {
-        config: { access: userRule('environments:exec', allRoles, 'org') },
+        config: { access: userRule('environments:exec', builders, 'org') },
         schema: {
           summary: 'A short-lived grant for one port, if its share level admits you',
           description:

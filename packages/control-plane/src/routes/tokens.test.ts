@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ApiToken, AuditRecord } from '@hangar/api';
+import type { ApiToken, AuditRecord, ErrorBody } from '@hangar/api';
 import { lastUsedResolutionMs } from '../services/api-tokens.js';
 import { testBackends } from '../storage/testing.js';
 import { startTestControlPlane, type TestControlPlane } from '../testing/harness.js';
 import { addUser } from '../testing/users.js';
-
-type ErrorBody = { code: string; message: string; fields?: { field: string }[] };
 
 async function auditOf(t: TestControlPlane, action: string): Promise<AuditRecord[]> {
   const page = await t.request<{ records: AuditRecord[] }>('GET', `/v1/audit?action=${action}`);

@@ -72,6 +72,7 @@ export function tokenRoutes(context: Context) {
             orgId: principal.orgId,
             scopes: request.body.scopes,
             expiresInS: request.body.expiresInS,
+            parentId: principal.tokenId,
           });
           await context.audit.append(tx, {
             orgId: principal.orgId,
@@ -80,7 +81,11 @@ export function tokenRoutes(context: Context) {
             target: { kind: 'token', id: token.id },
             outcome: 'success',
             ...metaOf(request),
-            details: { scopes: request.body.scopes.join(' '), expiresInS: request.body.expiresInS },
+            details: {
+              scopes: request.body.scopes.join(' '),
+              expiresInS: request.body.expiresInS,
+              parent: principal.tokenId,
+            },
           });
           return token;
         });
@@ -94,6 +99,7 @@ export function tokenRoutes(context: Context) {
             scopes: request.body.scopes,
             expiresAt: new Date(issued.expiresAt).toISOString(),
             createdAt: new Date(issued.createdAt).toISOString(),
+            kind: 'token' as const,
           },
         };
       },
@@ -121,6 +127,9 @@ export function tokenRoutes(context: Context) {
         config: { access: userRule('any', allRoles) },
         schema: {
           summary: 'Revoke an API token: yours, or any in the organization for owners and admins',
+          description:
+            'Also revokes every token made with it (POST /v1/tokens records the token in use as ' +
+            'the parent), and theirs in turn, in one transaction; one token.revoke record each.',
           params: Type.Object({ id: Id }, { additionalProperties: false }),
           response: { 200: ApiTokenSchema },
         },

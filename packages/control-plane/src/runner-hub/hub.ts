@@ -24,6 +24,7 @@ import {
   keyRotationPending,
   type RunnerConnections,
 } from '../services/runner-trust.js';
+import { checkEncryptionKey, storeEncryptionKey } from '../services/runner-encryption-key.js';
 import { runnerById, type RunnerRow } from '../services/runners.js';
 import { authorizeSsh, refused } from '../ssh/authorize.js';
 import { checkRunnerSsh } from '../ssh/runner-ssh.js';
@@ -299,6 +300,7 @@ export class RunnerHub implements RunnerNotifier, RunnerConnections {
       await this.refuseDisabledHello(context, runner, socket, state.sourceAddress);
     }
     const ssh = await this.publishedSsh(context, runner.id, runner.org_id, hello, state);
+    await checkEncryptionKey(context, runner, hello.encryptionKey, state.sourceAddress);
     const previous = this.sessions.get(runner.id);
     const session: Session = {
       runnerId: runner.id,
@@ -318,6 +320,7 @@ export class RunnerHub implements RunnerNotifier, RunnerConnections {
       await this.refuseDisabledHello(context, runner, socket, state.sourceAddress);
     }
     await markRunnerConnected(context, runner, { ...hello, ssh });
+    await storeEncryptionKey(context, runner, hello.encryptionKey);
     await context.audit.record({
       orgId: runner.org_id,
       actor: { kind: 'runner', id: runner.id },

@@ -1,15 +1,20 @@
 import {
   HangarError,
+  auditLimits,
   newId,
   signAccessToken,
+  storableAuditText,
+  unstorableTextReason,
   type AccessClaims,
   type AccessOperation,
   type Actor,
 } from '@hangar/api';
 import type { AuditEntry } from '../audit/audit-entry.js';
 import type { Context, RequestMeta } from '../context.js';
-import { actorOf, type UserPrincipal } from '../http/principal.js';
+import { actorOf, isAdmin, type UserPrincipal } from '../http/principal.js';
 import { loadEnvironmentFor } from './environment-access.js';
+import type { EnvironmentRow } from './environment-rows.js';
+import { policyOf } from './policy-store.js';
 import { runnerById, runnerSsh, type RunnerRow } from './runners.js';
 
 export interface GrantRequest {
@@ -39,7 +44,9 @@ const scopeFor: Record<AccessOperation, 'environments:exec' | 'environments:read
 
 /**
  * Signs a short-lived grant for the environment's own runner, naming the operations allowed.
- * Only the owner of the environment gets one, and the grant is audited before it is returned.
+ * Only the owner of the environment gets one, unless an owner or admin gives a break-glass
+ * reason and the organization allows break-glass (see `openerOf`). The grant is audited before
+ * it is returned.
  */
 export async function createAccessGrant(
   context: Context,
@@ -47,6 +54,7 @@ export async function createAccessGrant(
   environmentId: string,
   operations: AccessOperation[],
   meta: RequestMeta,
+  options: { breakGlassReason?: string | undefined } = {},
 ) {
   const missing = operations.filter((op) => !principal.scopes.includes(scopeFor[op]));
   if (missing.length > 0) {
@@ -56,11 +64,27 @@ export async function createAccessGrant(
       `the API token lacks the scope ${needed} for ${missing.join(', ')}`,
     );
   }
-  const row = await loadEnvironmentFor(context.db, principal, environmentId, 'owner');
+  const { row, breakGlass } = await openerOf(context, principal, environmentId, options);
   if (row.phase === 'deleted' || row.desired_phase === 'deleted') {
     throw new HangarError('not_found', `environment ${environmentId} was deleted`);
   }
   const runner = await gatewayRunner(context, row.runner_id);
+  if (breakGlass) {
+    await context.audit.record({
+      orgId: principal.orgId,
+      actor: actorOf(principal),
+      action: 'environment.break-glass',
+      target: { kind: 'environment', id: row.id },
+      outcome: 'success',
+      ...meta,
+      details: {
+        reason: breakGlass.reason,
+        operations: operations.join(' '),
+        environmentOwner: row.owner_id,
+        role: principal.role,
+      },
+    });
+  }
   const grant = await issueGrant(context, {
     orgId: principal.orgId,
     actor: actorOf(principal),
@@ -68,6 +92,7 @@ export async function createAccessGrant(
     environmentId: row.id,
     operations,
     meta,
+    ...(breakGlass ? { details: { breakGlass: true, environmentOwner: row.owner_id } } : {}),
   });
   const ssh = runnerSsh(runner);
   return {
@@ -77,6 +102,47 @@ export async function createAccessGrant(
     environmentId: row.id,
     ...(ssh ? { ssh: { ...ssh, username: row.id } } : {}),
   };
+}
+
+/**
+ * The environment the principal may open, and whether opening it is break-glass. Without a
+ * reason, or for anyone but an owner or admin, only the environment's owner may open it, as
+ * always. An owner or admin with a reason opens another member's environment only when the
+ * organization policy `breakGlass` is on; when it is off the refusal names the policy.
+ */
+async function openerOf(
+  context: Context,
+  principal: UserPrincipal,
+  environmentId: string,
+  options: { breakGlassReason?: string | undefined },
+): Promise<{ row: EnvironmentRow; breakGlass?: { reason: string } }> {
+  const reason = options.breakGlassReason;
+  if (reason === undefined || !isAdmin(principal)) {
+    return { row: await loadEnvironmentFor(context.db, principal, environmentId, 'owner') };
+  }
+  const row = await loadEnvironmentFor(context.db, principal, environmentId, 'see');
+  if (row.owner_id === principal.userId) return { row };
+  const problem = unstorableTextReason(reason) ?? (reason.trim().length < 10 ? 'short' : null);
+  if (problem !== null) {
+    const message = 'must say in at least 10 characters of text why you open it';
+    throw new HangarError('invalid_request', `breakGlassReason ${message}`, {
+      fields: [{ field: 'breakGlassReason', message }],
+    });
+  }
+  const policy = await policyOf(context.db, principal.orgId);
+  if (policy.breakGlass !== true) {
+    throw new HangarError(
+      'forbidden',
+      'break-glass access is off: the organization policy breakGlass does not allow opening ' +
+        "another member's environment; an owner or admin may turn breakGlass on, or ask the " +
+        'owner of the environment',
+      {
+        fields: [{ field: 'breakGlassReason', message: 'the policy breakGlass is off' }],
+        details: { policy: 'breakGlass' },
+      },
+    );
+  }
+  return { row, breakGlass: { reason: storableAuditText(reason, auditLimits.detailText) } };
 }
 
 /** The runner an environment lives on, once it has reported where its gateway listens. */

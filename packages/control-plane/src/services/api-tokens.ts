@@ -41,19 +41,31 @@ export interface StoredToken {
 export interface TokenRow extends StoredToken {
   secret_hash: string;
   role: string;
+  /** When the token's user was removed from the organization; null while a member. */
+  user_removed_at: number | null;
 }
 
 export async function issueApiToken(
   tx: Queryable,
-  options: { userId: string; orgId: string; scopes: readonly Scope[]; expiresInS: number },
+  options: {
+    userId: string;
+    orgId: string;
+    scopes: readonly Scope[];
+    expiresInS: number;
+    /** The token the request that makes this one came with: revoking it revokes this too. */
+    parentId?: string;
+    /** 'session' for a token from a sign-in; 'token' (the default) for a personal one. */
+    kind?: 'token' | 'session';
+  },
 ): Promise<IssuedToken> {
   const id = newId('tok');
   const secret = randomBytes(32).toString('base64url');
   const now = Date.now();
   const expiresAt = now + options.expiresInS * 1000;
   await tx.execute(
-    `INSERT INTO api_tokens (id, user_id, org_id, secret_hash, scopes, expires_at, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO api_tokens (id, user_id, org_id, secret_hash, scopes, expires_at, created_at,
+       parent_id, kind)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       id,
       options.userId,
@@ -62,21 +74,27 @@ export async function issueApiToken(
       JSON.stringify(options.scopes),
       expiresAt,
       now,
+      options.parentId ?? null,
+      options.kind ?? 'token',
     ],
   );
   return { token: `hgr_${id}_${secret}`, id, expiresAt, createdAt: now };
 }
 
+/** Why a token is refused; `removed` when its user was removed from the organization. */
+export type TokenRefusal = 'malformed' | 'unknown' | 'expired' | 'revoked' | 'removed';
+
 export type TokenCheck =
   | { ok: true; row: TokenRow; scopes: Scope[] }
-  | { ok: false; reason: 'malformed' | 'unknown' | 'expired' | 'revoked'; row?: TokenRow };
+  | { ok: false; reason: TokenRefusal; row?: TokenRow };
 
 export async function checkApiToken(db: Queryable, token: string): Promise<TokenCheck> {
   const match = tokenPattern.exec(token);
   if (!match) return { ok: false, reason: 'malformed' };
   const [, id = '', secret = ''] = match;
   const rows = await db.query<TokenRow>(
-    `SELECT t.*, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = ?`,
+    `SELECT t.*, u.role, u.removed_at AS user_removed_at
+     FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = ?`,
     [id],
   );
   const row = rows[0];
@@ -86,6 +104,8 @@ export async function checkApiToken(db: Queryable, token: string): Promise<Token
   if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
     return { ok: false, reason: 'unknown' };
   }
+  // Removal also revokes every token; the refusal names the removal, the cause.
+  if (row.user_removed_at !== null) return { ok: false, reason: 'removed', row };
   if (row.revoked_at !== null) return { ok: false, reason: 'revoked', row };
   if (row.expires_at <= Date.now()) return { ok: false, reason: 'expired', row };
   return { ok: true, row, scopes: parseScopes(row.scopes) };
@@ -119,13 +139,14 @@ export function toApiToken(row: StoredToken): ApiToken {
     expiresAt: new Date(row.expires_at).toISOString(),
     createdAt: new Date(row.created_at).toISOString(),
   };
+  if (row.kind === 'session' || row.kind === 'token') token.kind = row.kind;
   if (row.revoked_at !== null) token.revokedAt = new Date(row.revoked_at).toISOString();
   if (row.last_used_at !== null) token.lastUsedAt = new Date(row.last_used_at).toISOString();
   return token;
 }
 
 const publicColumns =
-  'id, user_id, org_id, scopes, expires_at, revoked_at, last_used_at, created_at';
+  'id, user_id, org_id, scopes, expires_at, revoked_at, last_used_at, created_at, kind';
 
 /** The caller's tokens, revoked and expired ones included; an admin may ask for a member's. */
 export async function listApiTokens(
@@ -146,12 +167,10 @@ export async function listApiTokens(
 }
 
 /**
- * Revokes a token: the caller's own (the one in use included), or any of the organization's for
- * an owner or admin. A token the caller may not touch is `not_found`, whether or not it exists.
- *
- * Known gap: a token does not record the token that created it, so revoking a token leaves the
- * tokens made with it valid until they expire; a leaked token's children must be revoked one by
- * one. A `parent_id` column (a migration) and a revoke that follows it would close this.
+ * Revokes a token and every token made with it, their children too, in one transaction: the
+ * caller's own (the one in use included), or any of the organization's for an owner or admin. A
+ * token the caller may not touch is `not_found`, whether or not it exists. Each token revoked
+ * gets its own `token.revoke` record; a descendant's names the token whose revoke reached it.
  */
 export async function revokeApiToken(
   context: Context,
@@ -175,16 +194,72 @@ export async function revokeApiToken(
       );
     }
     const now = Date.now();
-    await tx.execute('UPDATE api_tokens SET revoked_at = ? WHERE id = ?', [now, id]);
-    await context.audit.append(tx, {
-      orgId: principal.orgId,
-      actor: actorOf(principal),
-      action: 'token.revoke',
-      target: { kind: 'token', id },
-      outcome: 'success',
-      ...meta,
-      details: { tokenOwner: row.user_id, ownToken: id === principal.tokenId },
-    });
+    const descendants = await activeDescendants(tx, context.db.forUpdate, id);
+    const revoked = [row, ...descendants];
+    for (const token of revoked) {
+      await tx.execute('UPDATE api_tokens SET revoked_at = ? WHERE id = ?', [now, token.id]);
+      await context.audit.append(tx, {
+        orgId: principal.orgId,
+        actor: actorOf(principal),
+        action: 'token.revoke',
+        target: { kind: 'token', id: token.id },
+        outcome: 'success',
+        ...meta,
+        details: {
+          tokenOwner: token.user_id,
+          ownToken: token.id === principal.tokenId,
+          ...(token.id === id ? { descendants: descendants.length } : { revokedWith: id }),
+        },
+      });
+    }
     return toApiToken({ ...row, revoked_at: now });
   });
+}
+
+/** How deep a chain of tokens made with tokens may go before it is taken for a cycle. */
+const maxLineageDepth = 1000;
+
+/**
+ * The unrevoked tokens below `id` in the lineage, parents before children. Revoked ones are
+ * walked through too: a child outlives nothing by its parent being revoked earlier.
+ */
+async function activeDescendants(
+  tx: Queryable,
+  forUpdate: string,
+  id: string,
+): Promise<StoredToken[]> {
+  const found: StoredToken[] = [];
+  const seen = new Set([id]);
+  let level = [id];
+  for (let depth = 0; level.length > 0; depth += 1) {
+    if (depth > maxLineageDepth) {
+      throw new HangarError('internal', `the lineage of API token ${id} does not end`);
+    }
+    const children = await tx.query<StoredToken>(
+      `SELECT ${publicColumns} FROM api_tokens
+       WHERE parent_id IN (${level.map(() => '?').join(', ')}) ORDER BY created_at, id ${forUpdate}`,
+      level,
+    );
+    const fresh = children.filter((child) => !seen.has(child.id));
+    for (const child of fresh) seen.add(child.id);
+    found.push(...fresh.filter((child) => child.revoked_at === null));
+    level = fresh.map((child) => child.id);
+  }
+  return found;
+}
+
+/**
+ * Revokes every unrevoked token and session of a user, in the caller's transaction; returns how
+ * many. For a member's removal, which audits it as one `member.remove`.
+ */
+export async function revokeAllTokensOf(tx: Queryable, userId: string, now: number) {
+  const rows = await tx.query<{ id: string }>(
+    'SELECT id FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL',
+    [userId],
+  );
+  await tx.execute(
+    'UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL',
+    [now, userId],
+  );
+  return rows.length;
 }

@@ -1,8 +1,10 @@
 import { narrowerLevel, type DesiredEnvironment, type PortShareLevel } from '@hangar/api';
 import type { Context } from '../context.js';
+import type { Logger } from '../logger.js';
 import type { Queryable } from '../storage/database.js';
 import { toDesired, type EnvironmentRow } from './environment-rows.js';
 import { levelOf, policyOf } from './policy-store.js';
+import { secretsOfRows } from './secret-delivery.js';
 
 export interface ShareRow {
   environment_id: string;
@@ -58,12 +60,15 @@ export async function effectiveLevel(
   return ports.find((entry) => entry.port === port)?.level ?? 'private';
 }
 
+/** The desired state of each row; `logger` hears of secrets left out (see `secretsOfRows`). */
 export async function desiredOfRows(
   db: Queryable,
   rows: readonly EnvironmentRow[],
+  logger?: Logger,
 ): Promise<DesiredEnvironment[]> {
   const ports = await sharedPorts(db, rows);
-  return rows.map((row) => toDesired(row, ports.get(row.id) ?? []));
+  const secrets = await secretsOfRows(db, rows, logger);
+  return rows.map((row) => toDesired(row, ports.get(row.id) ?? [], secrets.get(row.id) ?? []));
 }
 
 /** The push of each environment in progress: pushes of one environment run one at a time. */
@@ -88,7 +93,7 @@ export function pushDesired(
     ]);
     const row = rows[0];
     if (!row || (isDeleted(row) && !options.evenIfDeleted)) return;
-    const [desired] = await desiredOfRows(context.db, [row]);
+    const [desired] = await desiredOfRows(context.db, [row], context.logger);
     if (desired) context.runners.push(row.runner_id, desired);
   });
   const settled = next.catch((error: unknown) =>

@@ -1,6 +1,7 @@
 import type {
   DesiredEnvironment,
   DesiredPhase,
+  DesiredSecret,
   Environment,
   EnvironmentSpec,
   EnvironmentStatus,
@@ -55,10 +56,14 @@ export function toEnvironment(row: EnvironmentRow): Environment {
   return environment;
 }
 
-/** The desired state of one environment, with its shared ports at their effective levels. */
+/**
+ * The desired state of one environment, with its shared ports at their effective levels and the
+ * secrets it receives, sealed to its runner.
+ */
 export function toDesired(
   row: EnvironmentRow,
   ports: DesiredEnvironment['ports'],
+  secrets: DesiredSecret[] = [],
 ): DesiredEnvironment {
   return {
     id: row.id,
@@ -68,6 +73,7 @@ export function toDesired(
     generation: row.generation,
     spec: specOf(row),
     ports,
+    secrets,
   };
 }
 

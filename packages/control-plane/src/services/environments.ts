@@ -5,11 +5,13 @@ import {
   repositoryBaseName,
   repositoryUrlProblem,
   type CreateEnvironmentBody,
+  type DesiredPhase,
   type Environment,
   type EnvironmentSpec,
 } from '@hangar/api';
 import type { Context, RequestMeta } from '../context.js';
 import { actorOf, isAdmin, type UserPrincipal } from '../http/principal.js';
+import type { Queryable } from '../storage/database.js';
 import { isUniqueViolation } from '../storage/open.js';
 import { loadEnvironmentFor } from './environment-access.js';
 import { pushDesired } from './desired-state.js';
@@ -21,6 +23,7 @@ import {
   toEnvironment,
   type EnvironmentRow,
 } from './environment-rows.js';
+import { checkRunningLimits, createPolicyOf } from './policy-enforcement.js';
 import { pickRunner } from './runner-choice.js';
 import { decideTransition, type Operation } from './transitions.js';
 
@@ -69,8 +72,10 @@ export async function createEnvironment(
 ): Promise<Environment> {
   checkRepository(body);
   checkDevcontainerPath(body.devcontainerPath);
-  const { runner, className } = await pickRunner(context, principal, body);
+  const policy = await createPolicyOf(context.db, principal.orgId, body);
+  const { runner, className } = await pickRunner(context, principal, body, policy);
   const spec: EnvironmentSpec = { class: className, desiredPhase: 'running' };
+  if (body.project) spec.project = body.project;
   if (body.repository) spec.repository = body.repository;
   if (body.devcontainerPath) spec.devcontainerPath = body.devcontainerPath;
   const name = body.name ?? defaultName(spec);
@@ -78,6 +83,8 @@ export async function createEnvironment(
   const now = Date.now();
   try {
     await context.db.transaction(async (tx) => {
+      const limits = { orgId: principal.orgId, ownerId: principal.userId, self: true };
+      await checkRunningLimits(tx, context.db.forUpdate, limits);
       await tx.execute(
         `INSERT INTO environments (id, org_id, owner_id, runner_id, name, active_name, generation,
            spec, desired_phase, phase, status, status_version, operation_started_at, created_at,
@@ -173,13 +180,15 @@ export async function transitionEnvironment(
       await context.audit.append(tx, { ...audit, details: { noop: true } });
       return false;
     }
-    const spec = { ...specOf(row), desiredPhase: decision.desired };
-    const now = Date.now();
-    await tx.execute(
-      `UPDATE environments SET spec = ?, desired_phase = ?, generation = generation + 1,
-         operation_started_at = ?, updated_at = ? WHERE id = ?`,
-      [JSON.stringify(spec), decision.desired, now, now, id],
-    );
+    if (decision.desired === 'running' && desiredOf(row) !== 'running') {
+      const limits = {
+        orgId: row.org_id,
+        ownerId: row.owner_id,
+        self: row.owner_id === principal.userId,
+      };
+      await checkRunningLimits(tx, context.db.forUpdate, limits);
+    }
+    await writeDesiredPhase(tx, row, decision.desired, Date.now());
     await context.audit.append(tx, { ...audit, details: { desiredPhase: decision.desired } });
     return true;
   });
@@ -195,6 +204,21 @@ export async function transitionEnvironment(
     }
   }
   return { environment: toEnvironment(row), changed };
+}
+
+/** Sets a new desired phase as a new generation; the caller pushes it once committed. */
+export async function writeDesiredPhase(
+  tx: Queryable,
+  row: EnvironmentRow,
+  desired: DesiredPhase,
+  now: number,
+): Promise<void> {
+  const spec = { ...specOf(row), desiredPhase: desired };
+  await tx.execute(
+    `UPDATE environments SET spec = ?, desired_phase = ?, generation = generation + 1,
+       operation_started_at = ?, updated_at = ? WHERE id = ?`,
+    [JSON.stringify(spec), desired, now, now, row.id],
+  );
 }
 
 export async function getEnvironment(context: Context, principal: UserPrincipal, id: string) {

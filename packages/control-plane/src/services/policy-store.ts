@@ -1,6 +1,7 @@
 import {
   HangarError,
   OrgRulesSchema,
+  orgRuleNames,
   portShareLevels,
   validator,
   type OrgPolicy,
@@ -41,6 +42,24 @@ export async function policyOf(db: Queryable, orgId: string, lock = ''): Promise
     updatedBy: row.updated_by,
     updatedAt: new Date(row.updated_at).toISOString(),
   };
+}
+
+/** The rules of a policy, without its port share level and who changed it when. */
+export function rulesOfPolicy(policy: OrgPolicy): OrgRules {
+  const rules: Record<string, unknown> = {};
+  for (const name of orgRuleNames) {
+    if (policy[name] !== undefined) rules[name] = policy[name];
+  }
+  return rules;
+}
+
+/**
+ * Locks the organization until the transaction ends, so that checks of organization-wide limits
+ * and the writes they allow are not interleaved. PostgreSQL locks the org row; on SQLite
+ * `forUpdate` is empty and write transactions are serialized anyway.
+ */
+export async function lockOrg(tx: Queryable, orgId: string, forUpdate: string): Promise<void> {
+  await tx.query(`SELECT id FROM orgs WHERE id = ? ${forUpdate}`, [orgId]);
 }
 
 const checkRules = validator(OrgRulesSchema, 'stored organization rules');

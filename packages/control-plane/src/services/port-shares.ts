@@ -29,6 +29,7 @@ function policyRefusal(level: PortShareLevel, ceiling: PortShareLevel): HangarEr
     `(\`hangar org policy set --max-port-share-level ${level}\`)`;
   return new HangarError('forbidden', message, {
     fields: [{ field: 'level', message: `must be at most ${ceiling} (organization policy)` }],
+    details: { policy: 'maxPortShareLevel' },
   });
 }
 

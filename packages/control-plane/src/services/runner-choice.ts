@@ -1,25 +1,42 @@
 import { HangarError, type CreateEnvironmentBody } from '@hangar/api';
 import type { Context } from '../context.js';
 import type { UserPrincipal } from '../http/principal.js';
+import { allowedClassOf, checkRunnerAllowed } from './policy-checks.js';
+import type { CreatePolicy } from './policy-enforcement.js';
 import { runnerClasses, type RunnerRow } from './runners.js';
 
 /**
  * Picks the runner for a new environment: the one asked for, else the organization's oldest
- * runner that is online. The choice is stable: a runner enrolled later (or one that heartbeats
- * more often) does not draw environments away from the established one. A runner that is offline may still be chosen explicitly; the
- * environment then waits for it and fails after the operation timeout.
+ * runner that is online; among the project's runners when the policy lists some (a runner asked
+ * for outside them is refused, and so is a class outside the policy's allowedClasses). The
+ * choice is stable: a runner enrolled later (or one that heartbeats more often) does not draw
+ * environments away from the established one. A runner that is offline may still be chosen
+ * explicitly; the environment then waits for it and fails after the operation timeout.
  */
 export async function pickRunner(
   context: Context,
   principal: UserPrincipal,
   body: CreateEnvironmentBody,
+  policy: CreatePolicy = { rules: {}, project: undefined },
 ): Promise<{ runner: RunnerRow; className: string }> {
   const rows = await context.db.query<RunnerRow>(
     `SELECT * FROM runners WHERE org_id = ? AND public_key IS NOT NULL
      ORDER BY connected DESC, created_at, id`,
     [principal.orgId],
   );
-  const runner = body.runnerId ? rows.find((row) => row.id === body.runnerId) : rows[0];
+  const projectRunners = policy.project?.runners ?? [];
+  const eligible = projectRunners.length
+    ? rows.filter((row) => projectRunners.includes(row.name))
+    : rows;
+  const runner = body.runnerId ? rows.find((row) => row.id === body.runnerId) : eligible[0];
+  if (!runner && !body.runnerId && policy.project && projectRunners.length) {
+    throw new HangarError(
+      'runner_unavailable',
+      `no runner of project ${policy.project.name} is enrolled (the organization policy ` +
+        `projects allows ${projectRunners.join(', ')}); enroll one of them, or ask an owner or ` +
+        'admin to change the project',
+    );
+  }
   if (!runner) {
     if (body.runnerId) {
       throw new HangarError(
@@ -36,6 +53,7 @@ export async function pickRunner(
         'it with `hangar runner --control-plane URL --enroll TOKEN`',
     );
   }
+  checkRunnerAllowed(policy.project, runner.name);
   if (!body.runnerId && runner.connected !== 1) {
     const seen = runner.last_seen_at ? new Date(runner.last_seen_at).toISOString() : 'never';
     throw new HangarError(
@@ -45,7 +63,8 @@ export async function pickRunner(
     );
   }
   const classes = runnerClasses(runner);
-  const className = body.class ?? classes[0]?.name;
+  const offered = classes.map((item) => item.name);
+  const className = allowedClassOf(policy.rules, body.class, offered, runner.name);
   if (!className || !classes.some((item) => item.name === className)) {
     const known = classes.map((item) => item.name).join(', ') || 'none reported yet';
     throw new HangarError(

@@ -16,7 +16,7 @@ export async function desiredFor(context: Context, runnerId: string) {
        AND NOT (desired_phase = 'deleted' AND phase = 'deleted') ORDER BY created_at, id`,
     [runnerId],
   );
-  return desiredOfRows(context.db, rows);
+  return desiredOfRows(context.db, rows, context.logger);
 }
 
 export async function markRunnerConnected(

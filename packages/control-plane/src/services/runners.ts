@@ -32,6 +32,7 @@ export interface RunnerRow {
   ssh_host_keys: string | null;
   disabled_at: number | null;
   key_rotation_requested_at: number | null;
+  encryption_key: string | null;
   [key: string]: string | number | null;
 }
 
@@ -55,6 +56,9 @@ export function toRunner(row: RunnerRow): Runner {
     createdAt: new Date(row.created_at).toISOString(),
   };
   if (row.public_key !== null) runner.publicKeyFingerprint = fingerprint(row.public_key);
+  if (row.encryption_key !== null) {
+    runner.encryptionKeyFingerprint = fingerprint(row.encryption_key);
+  }
   if (row.gateway_url !== null) runner.gatewayUrl = row.gateway_url;
   const ssh = runnerSsh(row);
   if (ssh) runner.ssh = ssh;

@@ -30,7 +30,7 @@ const refusalMessage =
   'this key may not open that environment on this runner; register the key with ' +
   '`hangar ssh-key add` and log in as the id or name of one of your environments';
 
-type KeyOwner = SshKeyRow & { role: string };
+type KeyOwner = SshKeyRow & { role: string; user_removed_at: number | null };
 
 const idRule = new RegExp(idPattern);
 const nameRule = Compile(EnvironmentName);
@@ -41,7 +41,8 @@ async function keyOwner(
   key: SshPublicKey,
 ): Promise<KeyOwner | undefined> {
   const rows = await context.db.query<KeyOwner>(
-    `SELECT k.*, u.role FROM ssh_keys k JOIN users u ON u.id = k.user_id
+    `SELECT k.*, u.role, u.removed_at AS user_removed_at
+     FROM ssh_keys k JOIN users u ON u.id = k.user_id
      WHERE k.org_id = ? AND k.fingerprint = ?`,
     [runner.orgId, key.fingerprint],
   );
@@ -77,6 +78,7 @@ function refusalReason(
   environment: EnvironmentRow | undefined,
 ): string | undefined {
   if (!owner) return 'the key is not registered in this organization';
+  if (owner.user_removed_at !== null) return 'the key owner was removed from the organization';
   if (!builders.includes(owner.role as Role))
     return `the key owner's role ${owner.role} has no shell access`;
   if (!environment) return 'no such environment';

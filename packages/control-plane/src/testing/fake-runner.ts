@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import {
   generateEd25519,
+  generateX25519,
   privateKeyObject,
   runnerChallengeMessage,
   runnerProtocolVersion,
@@ -22,6 +23,8 @@ import {
  */
 export class ProtocolRunner {
   keys = generateEd25519();
+  /** The X25519 key pair secrets are sealed to; its public half goes in every hello. */
+  encryption = generateX25519();
   runnerId = '';
   socket: WebSocket | undefined;
   readonly received: ServerMessage[] = [];
@@ -42,7 +45,13 @@ export class ProtocolRunner {
 
   /** Connects and resolves with the welcome, or rejects when the socket closes first. */
   connect(
-    options: { signWith?: string; classes?: RunnerClass[]; ssh?: RunnerSsh } = {},
+    options: {
+      signWith?: string;
+      classes?: RunnerClass[];
+      ssh?: RunnerSsh;
+      /** The encryption key to publish; the runner's own by default, null for none. */
+      encryptionKey?: string | null;
+    } = {},
   ): Promise<ServerMessage> {
     const url = `${this.url.replace(/^http/, 'ws')}/v1/runners/connect`;
     const socket = new WebSocket(url);
@@ -63,6 +72,9 @@ export class ProtocolRunner {
             gatewayUrl: 'http://127.0.0.1:1',
             classes: options.classes ?? [{ name: 'small', cpu: 1, memoryMiB: 512, pids: 256 }],
             ...(options.ssh ? { ssh: options.ssh } : {}),
+            ...(options.encryptionKey === null
+              ? {}
+              : { encryptionKey: options.encryptionKey ?? this.encryption.publicKey }),
           });
         }
         if (message.type === 'welcome') resolve(message);

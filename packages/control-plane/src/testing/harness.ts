@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { startControlPlane, type ControlPlane } from '../server.js';
 import { bootstrapOwner } from '../services/bootstrap.js';
 import type { TestBackend } from '../storage/testing.js';
@@ -33,12 +33,13 @@ export interface TestControlPlane {
 export async function startTestControlPlane(
   backend: TestBackend,
   config: Partial<ControlPlaneConfig> = {},
+  options: { logger?: Logger } = {},
 ): Promise<TestControlPlane> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hangar-cp-'));
   const database = await backend.create();
   const cp = await startControlPlane(
     { dataDir, port: 0, databaseUrl: database.url, logLevel: 'silent', ...config },
-    { logger: pino({ level: 'silent' }) },
+    { logger: options.logger ?? pino({ level: 'silent' }) },
   );
   const owner = await bootstrapOwner(cp.context, { orgName: 'test', tokenTtlS: 3600 });
   const request: TestControlPlane['request'] = async (method, path, options = {}) => {

@@ -5,7 +5,8 @@ import { issueApiToken } from '../services/api-tokens.js';
 
 /**
  * Adds a user, in a new organization unless one is given, and returns a token for it. Test
- * support only: the product adds members through sign-in, which a later part brings.
+ * support only: the product adds members with POST /v1/members and issues their tokens at
+ * sign-in.
  */
 export async function addUser(
   context: Context,

@@ -95,6 +95,8 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
       ssh?: () => RunnerSsh | undefined;
       /** How long `authorizeSsh` waits for an answer; `sshAuthorizeTimeoutMs` by default. */
       sshAuthorizeTimeoutMs?: number;
+      /** The X25519 public key secrets are sealed to, sent in every hello. */
+      encryptionKey?: string;
     },
   ) {
     super();
@@ -229,6 +231,7 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
           gatewayUrl: this.options.gatewayUrl(),
           classes: this.options.classes,
           ...this.sshField(),
+          ...(this.options.encryptionKey ? { encryptionKey: this.options.encryptionKey } : {}),
         } satisfies RunnerMessage),
       );
     } else if (message.type === 'welcome') {

@@ -4,6 +4,7 @@ import type { PortsConfig } from '../devcontainer/index.js';
 import type { RunnerIdentity } from '../identity.js';
 import type { Logger } from '../logger.js';
 import type { EnvdClient } from '../providers/provider.js';
+import type { Masker } from '../secrets/masker.js';
 import type { ActivityTracker } from '../sessions/activity.js';
 import type { SessionRegistry } from '../sessions/registry.js';
 import type { StateStore } from '../state-store.js';
@@ -33,4 +34,6 @@ export interface GatewayDeps {
   portsConfig: (environmentId: string) => PortsConfig;
   /** How long a terminal with no client attached keeps running (envd `unattachedGraceMs`). */
   terminalGraceMs: number;
+  /** Masks the environment's secret values, for output a client asked to have masked. */
+  maskerOf?: (environmentId: string) => Masker;
 }

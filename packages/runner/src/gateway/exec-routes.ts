@@ -25,6 +25,7 @@ const StreamStart = Type.Object(
     cwd: ExecRequestSchema.properties.cwd,
     env: ExecRequestSchema.properties.env,
     timeoutMs: ExecRequestSchema.properties.timeoutMs,
+    mask: ExecRequestSchema.properties.mask,
     stdin: Type.Optional(Type.Boolean({ description: 'true when binary stdin frames follow' })),
   },
   { additionalProperties: false },

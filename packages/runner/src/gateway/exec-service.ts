@@ -7,6 +7,7 @@ import {
 } from '@hangar/api';
 import type { AuditDraft } from '../audit-queue.js';
 import type { EnvdClient, ExecOutcome } from '../providers/provider.js';
+import { Masker } from '../secrets/masker.js';
 import type { GatewayDeps } from './deps.js';
 
 export interface ExecCall {
@@ -29,7 +30,7 @@ export function commandDigest(command: readonly string[]): string {
 /** What running a command needs from the gateway. */
 export type ExecDeps = Pick<
   GatewayDeps,
-  'audit' | 'envd' | 'logCommand' | 'remoteEnv' | 'workspaceFolder'
+  'audit' | 'envd' | 'logCommand' | 'remoteEnv' | 'workspaceFolder' | 'maskerOf'
 >;
 
 /** A command about to start: what its command-log line and its audit records say. */
@@ -132,13 +133,38 @@ export async function auditCommandStart(
 export async function runExec(deps: ExecDeps, call: ExecCall): Promise<ExecOutcome> {
   const envd = await deps.envd(call.environmentId);
   try {
-    return await runAudited(deps, envd, call);
+    return await runAudited(deps, envd, call.request.mask ? masked(deps, call) : call);
   } finally {
     envd.close();
   }
 }
 
-async function runAudited(deps: ExecDeps, envd: EnvdClient, call: ExecCall): Promise<ExecOutcome> {
+/**
+ * The call with its output masked (`mask: true`): each stream through its own stream masker,
+ * whose held-back end is sent once the command has ended.
+ */
+function masked(deps: ExecDeps, call: ExecCall): ExecCall & { flush: () => Promise<void> } {
+  const masker = deps.maskerOf?.(call.environmentId) ?? Masker.none;
+  const out = masker.stream();
+  const err = masker.stream();
+  const send = (to: ExecCall['onStdout'], chunk: Buffer) =>
+    chunk.length > 0 ? to(chunk) : undefined;
+  return {
+    ...call,
+    onStdout: (chunk) => send(call.onStdout, out.push(chunk)),
+    onStderr: (chunk) => send(call.onStderr, err.push(chunk)),
+    flush: async () => {
+      await send(call.onStdout, out.end());
+      await send(call.onStderr, err.end());
+    },
+  };
+}
+
+async function runAudited(
+  deps: ExecDeps,
+  envd: EnvdClient,
+  call: ExecCall & { flush?: () => Promise<void> },
+): Promise<ExecOutcome> {
   const record = await auditCommandStart(deps, {
     ...call,
     action: 'environment.exec',
@@ -163,6 +189,7 @@ async function runAudited(deps: ExecDeps, envd: EnvdClient, call: ExecCall): Pro
     await record('failure', auditableFailure(error));
     throw error;
   }
+  await call.flush?.();
   await record('success', {
     exitCode: outcome.exitCode,
     signal: outcome.signal,

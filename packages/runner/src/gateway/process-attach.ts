@@ -5,7 +5,7 @@ import type { SessionHandle } from '../sessions/registry.js';
 import type { GatewayDeps } from './deps.js';
 import { streamTag } from './exec-routes.js';
 import type { ProcessCall } from './process-service.js';
-import { ownProcess } from './processes.js';
+import { ownProcess, wantsMask } from './processes.js';
 import { failSocket, keepAlive, messageBytes, sendJson } from './socket-support.js';
 import { StreamOutput, type StreamLimits } from './stream-output.js';
 
@@ -91,11 +91,19 @@ export async function attachToProcess(
         void session?.end('denied', reason);
       },
     });
+    const masker = wantsMask(info) ? deps.maskerOf?.(call.environmentId) : undefined;
+    const maskers = masker && {
+      stdout: masker.stream(),
+      stderr: masker.stream(),
+      pty: masker.stream(),
+    };
     attached = await envd.attachProcess(info.id, {
       ...(call.fromOffset !== undefined ? { fromOffset: call.fromOffset } : {}),
-      onOutput: (chunk, stream) => {
-        session?.addBytesOut(chunk.length);
+      onOutput: (raw, stream) => {
+        session?.addBytesOut(raw.length);
+        const chunk = maskers ? maskers[stream].push(raw) : raw;
         const tag = tagOf[stream];
+        if (chunk.length === 0) return;
         if (!ready) held.push({ tag, chunk });
         else return output.send(tag, chunk);
       },
@@ -111,6 +119,10 @@ export async function attachToProcess(
     for (const message of early.splice(0)) handle(message.bytes, message.isBinary);
     const final = await attached.done;
     if (!final) return;
+    for (const [stream, pending] of Object.entries(maskers ?? {})) {
+      const rest = pending.end();
+      if (rest.length) await output.send(tagOf[stream as keyof typeof tagOf], rest);
+    }
     sendJson(socket, {
       type: 'exit',
       exitCode: final.exitCode,

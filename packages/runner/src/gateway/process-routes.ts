@@ -106,7 +106,8 @@ export function processRoutes(deps: GatewayDeps, limits: AttachLimits = defaultA
         const tailBytes = request.query.tailBytes ?? 64 * 1024;
         return withEnvd(deps, request.params.id, async (envd) => {
           const info = await ownProcess(envd, claims, request.params.pid);
-          const tail = await outputTail(envd, info, tailBytes);
+          const masker = deps.maskerOf?.(request.params.id);
+          const tail = await outputTail(envd, info, tailBytes, masker);
           return {
             ...processBody(info),
             outputTail: tail.data.toString('base64'),

@@ -1,8 +1,9 @@
 import type { AccessClaims, ProcessStart } from '@hangar/api';
 import type { EnvdClient, ProcessInfo } from '../providers/provider.js';
+import { Masker } from '../secrets/masker.js';
 import type { GatewayDeps } from './deps.js';
 import { auditableFailure, auditCommandStart } from './exec-service.js';
-import { labelsFor } from './processes.js';
+import { labelsFor, processLabel, wantsMask } from './processes.js';
 
 /** A durable command runs for a day unless its caller names a shorter or longer bound. */
 export const defaultProcessTimeoutMs = 24 * 3600 * 1000;
@@ -46,7 +47,10 @@ export async function startProcess(
       ...(cwd !== undefined ? { cwd } : {}),
       env: { ...deps.remoteEnv(environmentId), ...request.env },
       timeoutMs,
-      labels: labelsFor('command', claims, call.requestId),
+      labels: {
+        ...labelsFor('command', claims, call.requestId),
+        ...(request.mask ? { [processLabel.mask]: '1' } : {}),
+      },
     });
   } catch (error) {
     await record('failure', auditableFailure(error));
@@ -92,6 +96,18 @@ export async function signalOwnProcess(
  * once the bytes produced up to `info.outputBytes` arrived (or the process ended).
  */
 export async function outputTail(
+  envd: EnvdClient,
+  info: ProcessInfo,
+  tailBytes: number,
+  masker: Masker = Masker.none,
+): Promise<{ from: number; data: Buffer }> {
+  const tail = await rawOutputTail(envd, info, tailBytes);
+  // Known gap: a value cut by the start of the tail shows its end unmasked; the offsets count
+  // the process's own bytes, not the masked ones.
+  return wantsMask(info) ? { from: tail.from, data: masker.mask(tail.data) } : tail;
+}
+
+async function rawOutputTail(
   envd: EnvdClient,
   info: ProcessInfo,
   tailBytes: number,

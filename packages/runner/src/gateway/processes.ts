@@ -5,7 +5,18 @@ import type { EnvdClient, ProcessInfo } from '../providers/provider.js';
  * The labels the gateway puts on every process it asks envd to keep: what started it and who,
  * so that a caller lists, attaches to and signals only their own.
  */
-export const processLabel = { kind: 'kind', actor: 'actor', request: 'request' } as const;
+export const processLabel = {
+  kind: 'kind',
+  actor: 'actor',
+  request: 'request',
+  /** `1` when its starter asked for its output to be masked (`mask: true`). */
+  mask: 'mask',
+} as const;
+
+/** Whether the process's output is to be masked for every client that reads it. */
+export function wantsMask(info: ProcessInfo): boolean {
+  return info.labels[processLabel.mask] === '1';
+}
 
 export type ProcessKind = 'command' | 'terminal';
 

@@ -8,9 +8,10 @@ import {
   type TerminalStart,
 } from '@hangar/api';
 import type { AttachedProcess, EnvdClient, ProcessInfo } from '../providers/provider.js';
+import type { StreamMasker } from '../secrets/masker.js';
 import type { SessionHandle } from '../sessions/registry.js';
 import type { GatewayDeps } from './deps.js';
-import { labelsFor, ownProcess } from './processes.js';
+import { labelsFor, ownProcess, processLabel, wantsMask } from './processes.js';
 import { failSocket, keepAlive, messageBytes, sendJson } from './socket-support.js';
 import { StreamOutput, type StreamLimits } from './stream-output.js';
 
@@ -64,6 +65,8 @@ export class TerminalConnection {
   private readonly output: StreamOutput;
   private readonly abort = new AbortController();
   private firstTimer: NodeJS.Timeout | undefined;
+  /** Set when the terminal was opened with `mask: true`: masks its output for every client. */
+  private masker: StreamMasker | undefined;
 
   constructor(
     private readonly deps: GatewayDeps,
@@ -163,7 +166,10 @@ export class TerminalConnection {
       env: this.deps.remoteEnv(environmentId),
       pty: { cols: start.cols, rows: start.rows, term: start.term ?? 'xterm-256color' },
       unattachedGraceMs: this.deps.terminalGraceMs,
-      labels: labelsFor('terminal', claims, requestId),
+      labels: {
+        ...labelsFor('terminal', claims, requestId),
+        ...(start.mask ? { [processLabel.mask]: '1' } : {}),
+      },
     });
   }
 
@@ -187,6 +193,7 @@ export class TerminalConnection {
   }
 
   private async attach(envd: EnvdClient, info: ProcessInfo, start: TerminalStart): Promise<void> {
+    if (wantsMask(info)) this.masker = this.deps.maskerOf?.(this.call.environmentId).stream();
     const attached = await envd.attachProcess(info.id, {
       fromOffset: start.type === 'attach' ? start.fromOffset : 0,
       onOutput: (chunk, _stream, offset) => this.onOutput(chunk, offset),
@@ -214,6 +221,8 @@ export class TerminalConnection {
       await this.session?.end('success', 'the client detached');
       return;
     }
+    const rest = this.masker?.end();
+    if (rest?.length) await this.output.sendBytes(rest);
     this.sendOffset();
     sendJson(this.socket, {
       type: 'exit',
@@ -225,9 +234,12 @@ export class TerminalConnection {
     await this.session?.end('success', 'the terminal exited');
   }
 
-  private onOutput(chunk: Buffer, offset: number): void | Promise<void> {
-    this.session?.addBytesOut(chunk.length);
-    this.nextOffset = offset + chunk.length;
+  private onOutput(raw: Buffer, offset: number): void | Promise<void> {
+    this.session?.addBytesOut(raw.length);
+    this.nextOffset = offset + raw.length;
+    // Offsets stay the process's own, so a client reattaches where it left off either way.
+    const chunk = this.masker ? this.masker.push(raw) : raw;
+    if (chunk.length === 0) return;
     if (!this.ready) {
       this.heldOutput.push(chunk);
       return;

@@ -32,6 +32,11 @@ export interface CloneOptions {
   runAs?: RunAs;
   /** For the whole clone; when reached, git is killed and the destination left untouched. */
   timeoutMs: number;
+  /**
+   * The folder git's private HOME (and its credential file) is made in: a memory file system,
+   * so the password touches no disk. The system's temporary folder when absent.
+   */
+  privateDir?: string;
   logger?: Logger;
   signal?: AbortSignal;
 }
@@ -83,6 +88,7 @@ export async function cloneRepository(options: CloneOptions): Promise<CloneResul
 
     const session = await openGitSession({
       ...(runAs ? { runAs } : {}),
+      ...(options.privateDir ? { privateDir: options.privateDir } : {}),
       ...(credential ? { credential } : {}),
       trustForeignRepositories: runAs !== undefined && repo.localPath !== undefined,
     });

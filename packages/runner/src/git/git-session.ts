@@ -20,6 +20,8 @@ export interface GitSessionOptions {
    * the unprivileged `runAs` user and reads a local repository owned by the runner.
    */
   trustForeignRepositories?: boolean;
+  /** Where the private HOME is made (a memory file system); the system's tmpdir when absent. */
+  privateDir?: string;
 }
 
 /** Runs git commands that share one private HOME, one configuration and one credential. */
@@ -65,7 +67,7 @@ function configArgs(credential: BoundCredential | undefined): string[] {
  * configuration are never read.
  */
 export async function openGitSession(options: GitSessionOptions): Promise<GitSession> {
-  const home = await mkdtemp(join(tmpdir(), 'hangar-git-'));
+  const home = await mkdtemp(join(options.privateDir ?? tmpdir(), 'hangar-git-'));
   try {
     const env: Record<string, string> = {
       PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',

@@ -14,6 +14,11 @@ export interface SandboxSpec {
   user: { uid: number; gid: number; name: string };
   /** devcontainer `containerEnv`, already substituted: set for every process inside. */
   containerEnv: Record<string, string>;
+  /**
+   * Files bound read-only into the environment, host path to path inside: secrets, kept on a
+   * memory file system by the runner. The host files must stay until the sandbox stops.
+   */
+  memoryFiles?: Array<{ source: string; dest: string }>;
 }
 
 export interface ExecOptions {

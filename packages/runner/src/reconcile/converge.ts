@@ -17,6 +17,9 @@ import {
 } from '../devcontainer/index.js';
 import type { Logger } from '../logger.js';
 import type { Provider } from '../providers/provider.js';
+import type { SecretDelivery } from '../secrets/delivery.js';
+import { maskDeep } from '../secrets/mask-deep.js';
+import { Masker } from '../secrets/masker.js';
 import type { LocalEnvironment, StateStore } from '../state-store.js';
 import { describeFailure } from './failure.js';
 import { runHook } from './lifecycle-runner.js';
@@ -36,6 +39,8 @@ export interface ConvergeDeps {
   remember?: (environmentId: string, remoteEnv: Record<string, string>) => void;
   /** Tells the runner the devcontainer's port settings, for the gateway's port list. */
   rememberPorts?: (environmentId: string, ports: PortsConfig) => void;
+  /** Opens, delivers and forgets the environment's secrets; absent: it gets none. */
+  secrets?: SecretDelivery;
 }
 
 /** One environment's convergence towards its desired phase. Every step is idempotent. */
@@ -74,12 +79,13 @@ export class EnvironmentWorker {
     phase: Phase,
     change: Partial<Parameters<typeof nextStatus>[1]> = {},
   ): Promise<void> {
-    this.state.status = nextStatus(this.state.status, {
+    const next = nextStatus(this.state.status, {
       ...change,
       phase,
       observedGeneration: this.generation,
       gatewayUrl: this.deps.gatewayUrl(),
     });
+    this.state.status = maskDeep(next, this.masker());
     await this.deps.store.save(this.state);
     this.deps.report(this.desired.id, this.state.status);
   }
@@ -112,6 +118,11 @@ export class EnvironmentWorker {
     });
   }
 
+  /** Masks every value the runner holds (any environment's), for what it writes or reports. */
+  private masker(): Masker {
+    return this.deps.secrets?.store.masker() ?? Masker.none;
+  }
+
   private isSettled(phase: Phase): boolean {
     const status = this.state.status;
     return status.phase === phase && status.observedGeneration === this.generation;
@@ -122,12 +133,29 @@ export class EnvironmentWorker {
     const failedHere = this.isSettled('failed');
     if (failedHere) return;
     const sandbox = await provider.state(this.desired.id);
-    if (this.isSettled('running') && sandbox === 'running') return;
+    if (this.isSettled('running') && sandbox === 'running') {
+      // After a runner restart the sandbox runs on, but the values must be opened again.
+      await this.deps.secrets?.open(this.desired);
+      return;
+    }
     await this.publish(this.state.created ? 'starting' : 'creating', { failure: null, steps: [] });
+    const secrets = this.deps.secrets;
+    if (secrets && this.desired.secrets?.length) {
+      await this.step('secrets', () => secrets.open(this.desired));
+    }
     if (!this.state.prepared) {
       const name = this.desired.spec.repository ? 'clone' : 'workspace';
+      const url = this.desired.spec.repository?.url;
+      const gitCredential = url ? secrets?.gitCredential(this.desired.id, url) : undefined;
+      const gitHome = await secrets?.gitSessionDir();
       const prepared = await this.step(name, () =>
-        prepareWorkspace({ ...this.deps, desired: this.desired, signal: this.signal }),
+        prepareWorkspace({
+          ...this.deps,
+          desired: this.desired,
+          signal: this.signal,
+          ...(gitCredential ? { gitCredential } : {}),
+          ...(gitHome ? { gitHome } : {}),
+        }),
       );
       this.state.prepared = true;
       if (prepared.commit) this.state.commit = prepared.commit;
@@ -143,6 +171,8 @@ export class EnvironmentWorker {
     if (sandbox !== 'running') {
       this.state.postStartPending = true;
       await this.deps.store.save(this.state);
+      const files = await secrets?.files(plan.spec);
+      if (files?.length) plan.spec.memoryFiles = files;
     }
     const started = await this.step('sandbox', () => provider.start(plan.spec));
     let conditions: Condition[] = this.state.status.conditions;
@@ -198,7 +228,8 @@ export class EnvironmentWorker {
     return runHook({
       envd,
       plan: hook,
-      env: plan.remoteEnv,
+      env: { ...plan.remoteEnv, ...this.deps.secrets?.env(this.desired.id) },
+      masker: this.masker(),
       cwd: plan.spec.workspaceFolder,
       logPath: this.deps.store.lifecycleLogPath(this.desired.id),
       timeoutMs: this.deps.config.lifecycleTimeoutMs,
@@ -211,12 +242,14 @@ export class EnvironmentWorker {
     if (this.isSettled('stopped') && sandbox === 'stopped') return;
     await this.publish('stopping');
     await this.deps.provider.stop(this.desired.id);
+    await this.deps.secrets?.forget(this.desired.id);
     await this.publish('stopped');
   }
 
   private async ensureDeleted(): Promise<void> {
     await this.publish('deleting');
     await this.deps.provider.remove(this.desired.id);
+    await this.deps.secrets?.forget(this.desired.id);
     await this.deps.store.remove(this.desired.id);
     this.state.status = nextStatus(this.state.status, {
       phase: 'deleted',
@@ -226,6 +259,7 @@ export class EnvironmentWorker {
   }
 
   private async fail(error: unknown): Promise<void> {
+    const masker = this.masker();
     const report = describeFailure({
       error,
       desired: this.desired,
@@ -238,16 +272,17 @@ export class EnvironmentWorker {
     );
     await appendFile(
       this.deps.store.lifecycleLogPath(this.desired.id),
-      `[hangar] ${report.step ?? 'environment'} failed: ${report.fullMessage}\n`,
+      masker.maskText(`[hangar] ${report.step ?? 'environment'} failed: ${report.fullMessage}\n`),
       { mode: 0o600 },
     ).catch(() => undefined);
     if (this.desired.spec.desiredPhase === 'running') {
       await this.deps.provider.stop(this.desired.id).catch(() => undefined);
     }
+    await this.deps.secrets?.forget(this.desired.id).catch(() => undefined);
     await this.publish('failed', {
       failure: {
         reason: report.reason,
-        message: report.publicMessage.slice(0, 4000),
+        message: masker.maskText(report.publicMessage).slice(0, 4000),
         ...(report.step ? { step: report.step } : {}),
         ...(report.exitCode !== undefined ? { exitCode: report.exitCode } : {}),
       },

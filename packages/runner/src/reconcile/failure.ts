@@ -79,13 +79,20 @@ export function describeFailure(options: {
   const details = hangar?.details ?? {};
   const step = typeof details['step'] === 'string' ? details['step'] : options.failedStep;
   const exitCode = typeof details['exitCode'] === 'number' ? details['exitCode'] : undefined;
-  // The runner's own reasons are PascalCase; the git module's are snake_case and mean a clone.
+  // The runner's own reasons are PascalCase; the git module's are snake_case and mean a clone,
+  // except the secrets' two, whose messages name the secret and never hold its value.
   const own = details['reason'];
-  const reason = typeof own === 'string' && /^[A-Z]/.test(own) ? own : reasonOf(hangar?.code, step);
+  const secretFailure = own === 'secret_unreadable' || own === 'secret_undeliverable';
+  const reason =
+    typeof own === 'string' && (/^[A-Z]/.test(own) || secretFailure)
+      ? own
+      : reasonOf(hangar?.code, step);
   const fullMessage = hangar?.message ?? `unexpected error: ${String(error)}`;
   const logs = `; the details are in its lifecycle log: hangar env logs ${desired.name}`;
   let publicMessage: string;
-  if (reason === 'LifecycleCommandFailed') {
+  if (secretFailure && hangar) {
+    publicMessage = hangar.message;
+  } else if (reason === 'LifecycleCommandFailed') {
     publicMessage = `${step ?? 'a lifecycle command'} ${
       exitCode !== undefined && exitCode >= 0 ? `exited with code ${exitCode}` : 'failed'
     }; its last output lines are in the lifecycle log: hangar env logs ${desired.name}`;

@@ -2,6 +2,7 @@ import { appendFile } from 'node:fs/promises';
 import { HangarError } from '@hangar/api';
 import type { CommandStep, HookPlan } from '../devcontainer/index.js';
 import type { EnvdClient } from '../providers/provider.js';
+import { Masker } from '../secrets/masker.js';
 
 const tailLines = 20;
 
@@ -26,6 +27,8 @@ export interface HookRunOptions {
   logPath: string;
   timeoutMs: number;
   signal: AbortSignal;
+  /** Masks the environment's secret values in everything written to the lifecycle log. */
+  masker?: Masker;
 }
 
 /**
@@ -52,26 +55,35 @@ async function runStep(options: HookRunOptions, step: CommandStep, index: number
   const publicStep =
     step.name === undefined ? options.plan.hook : `${options.plan.hook}#${index + 1}`;
   const tail = new OutputTail();
+  const masker = options.masker ?? Masker.none;
+  // One masker per stream, so a value split across two chunks of one stream is still masked.
+  const streams = { stdout: masker.stream(), stderr: masker.stream() };
   let pending = Promise.resolve();
-  const log = (chunk: Buffer) => {
-    tail.push(chunk);
-    const text = chunk
+  const write = (masked: Buffer) => {
+    if (masked.length === 0) return;
+    tail.push(masked);
+    const text = masked
       .toString('utf8')
       .split(/(?<=\n)/)
       .map((line) => `[${label}] ${line}`)
       .join('');
     pending = pending.then(() => appendFile(options.logPath, text, { mode: 0o600 }));
   };
-  await appendFile(options.logPath, `[${label}] $ ${step.argv.join(' ')}\n`, { mode: 0o600 });
+  const log = (stream: keyof typeof streams) => (chunk: Buffer) =>
+    write(streams[stream].push(chunk));
+  const header = masker.maskText(`[${label}] $ ${step.argv.join(' ')}\n`);
+  await appendFile(options.logPath, header, { mode: 0o600 });
   const outcome = await options.envd.exec({
     command: step.argv,
     cwd: options.cwd,
     env: options.env,
     timeoutMs: options.timeoutMs,
-    onStdout: log,
-    onStderr: log,
+    onStdout: log('stdout'),
+    onStderr: log('stderr'),
     signal: options.signal,
   });
+  write(streams.stdout.end());
+  write(streams.stderr.end());
   await pending;
   const ending = outcome.timedOut
     ? `timed out after ${options.timeoutMs} ms`

@@ -81,6 +81,10 @@ export async function prepareWorkspace(options: {
   config: RunnerConfig;
   logger: Logger;
   signal: AbortSignal;
+  /** From the environment's `git` secrets: used before the runner's configured credentials. */
+  gitCredential?: GitCredential;
+  /** Where git's private HOME and credential file go (a memory file system); else tmpdir. */
+  gitHome?: string;
 }): Promise<{ commit?: string }> {
   const { desired, store, config } = options;
   const destination = store.workspaceDir(desired.id);
@@ -94,7 +98,7 @@ export async function prepareWorkspace(options: {
   }
   await checkLocalRepository(repository.url, config);
   const asRoot = process.getuid?.() === 0;
-  const credential = credentialFor(config, repository.url);
+  const credential = options.gitCredential ?? credentialFor(config, repository.url);
   const result = await cloneRepository({
     url: repository.url,
     ...(repository.ref ? { ref: repository.ref } : {}),
@@ -102,6 +106,7 @@ export async function prepareWorkspace(options: {
     ...(credential ? { credential } : {}),
     ...(asRoot ? { runAs: { uid: config.sandboxUid, gid: config.sandboxGid } } : {}),
     timeoutMs: config.cloneTimeoutMs,
+    ...(options.gitHome ? { privateDir: options.gitHome } : {}),
     logger: options.logger,
     signal: options.signal,
   });

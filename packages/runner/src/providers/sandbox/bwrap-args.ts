@@ -42,6 +42,8 @@ export interface BwrapPlan {
   runDir: string;
   /** Read-write mounts, e.g. the home and the workspace volume, host path → sandbox path. */
   volumes: Array<{ source: string; dest: string }>;
+  /** Read-only files over everything else (secrets from the runner's memory), host → sandbox. */
+  files?: Array<{ source: string; dest: string }>;
   tmpSizeBytes: number;
   /** envd's own environment; commands get theirs from envd's configuration. */
   env: Record<string, string>;
@@ -107,6 +109,7 @@ export function bwrapOptions(plan: BwrapPlan): string[] {
   );
   const volumes = [...plan.volumes].sort((a, b) => a.dest.length - b.dest.length);
   for (const volume of volumes) args.push('--bind', volume.source, volume.dest);
+  for (const file of plan.files ?? []) args.push('--ro-bind', file.source, file.dest);
   args.push('--chdir', plan.chdir, '--clearenv');
   for (const [key, value] of Object.entries(plan.env)) args.push('--setenv', key, value);
   args.push('--new-session', '--die-with-parent', '--remount-ro', '/');

@@ -71,6 +71,9 @@ export function checkSpec(spec: SandboxSpec): void {
       throw invalid(`containerEnv.${key}`, 'must be a variable name with a string value');
     }
   }
+  for (const [index, file] of (spec.memoryFiles ?? []).entries()) {
+    checkMemoryFile(`memoryFiles[${index}]`, file, { workspaceFolder: folder, home });
+  }
   const limits = spec.class;
   if (!(limits.cpu > 0) || !Number.isInteger(limits.memoryMiB) || limits.memoryMiB < 16) {
     throw invalid('class', 'needs cpu > 0 and memoryMiB of at least 16');
@@ -78,4 +81,45 @@ export function checkSpec(spec: SandboxSpec): void {
   if (!Number.isInteger(limits.pids) || limits.pids < 16) {
     throw invalid('class.pids', 'must be an integer of at least 16');
   }
+}
+
+/** Where a file from memory may be bound: /run/secrets and /run/hangar/git-credentials too. */
+const memoryFileFolders = ['/run/secrets', '/run/hangar/git-credentials'];
+
+/**
+ * Why a file from memory may not be bound at `dest`, or undefined when it may: it goes outside
+ * the workspace volume, outside what the sandbox provides (except the two folders above), and
+ * never over the home folder itself.
+ */
+export function memoryFileProblem(
+  dest: string,
+  where: { workspaceFolder: string; home: string },
+): string | undefined {
+  if (typeof dest !== 'string' || !posix.isAbsolute(dest) || posix.normalize(dest) !== dest) {
+    return 'must be an absolute, normalized path such as /run/secrets/token';
+  }
+  if (dest.includes('\0') || dest.endsWith('/') || dest === where.home || dest === '/tmp') {
+    return `cannot be ${dest}; name a file such as /run/secrets/token`;
+  }
+  if (isUnder(dest, where.workspaceFolder)) {
+    return `cannot be in the workspace folder ${where.workspaceFolder}, which is on disk`;
+  }
+  const reserved = reservedFolders.find((prefix) => isUnder(dest, prefix));
+  const allowed = memoryFileFolders.some((prefix) => dest.startsWith(`${prefix}/`));
+  if (reserved !== undefined && !allowed) {
+    return `cannot be under ${reserved}, which the sandbox provides (/run/secrets/ can be used)`;
+  }
+  return undefined;
+}
+
+function checkMemoryFile(
+  field: string,
+  file: { source: string; dest: string },
+  where: { workspaceFolder: string; home: string },
+): void {
+  if (typeof file.source !== 'string' || !isAbsolute(file.source) || file.source.includes('\0')) {
+    throw invalid(`${field}.source`, 'must be an absolute host path');
+  }
+  const problem = memoryFileProblem(file.dest, where);
+  if (problem) throw invalid(`${field}.dest`, problem);
 }

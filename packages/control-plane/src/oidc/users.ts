@@ -1,0 +1,107 @@
+import { newId } from '@hangar/api';
+import type { JWTPayload } from 'jose';
+import type { Queryable } from '../storage/database.js';
+import type { VerifiedIdToken } from './id-token.js';
+import { SignInRefused } from './refusal.js';
+import type { SignInTarget } from './sign-in.js';
+
+/** How a person is keyed: the provider and its subject, nothing that names them. */
+export function externalKeyOf(issuer: string, subject: string): string {
+  return `oidc:${issuer}#${subject}`;
+}
+
+/**
+ * The organization's rules for who may sign in: a verified e-mail in an allowed domain (when
+ * domains are listed) and the required claim (when one is set).
+ */
+export function checkSignInRules(target: SignInTarget, claims: JWTPayload): void {
+  const { allowedDomains, requiredClaim } = target.config;
+  if (allowedDomains.length > 0) {
+    const email = typeof claims.email === 'string' ? claims.email : '';
+    const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+    if (
+      !email.includes('@') ||
+      claims.email_verified !== true ||
+      !allowedDomains.includes(domain)
+    ) {
+      throw new SignInRefused(
+        'domain not allowed',
+        'your account has no verified e-mail address in a domain this organization allows; ' +
+          'sign in with another account, or ask an organization admin',
+      );
+    }
+  }
+  if (requiredClaim) {
+    const value = claims[requiredClaim.name];
+    const held = Array.isArray(value)
+      ? value.includes(requiredClaim.value)
+      : value === requiredClaim.value;
+    if (!held) {
+      throw new SignInRefused(
+        'claim missing',
+        `your account lacks the claim ${requiredClaim.name} this organization requires; ask ` +
+          'an organization admin',
+      );
+    }
+  }
+}
+
+interface UserRow {
+  id: string;
+  org_id: string;
+  removed_at: number | null;
+  [key: string]: string | number | null;
+}
+
+/** Name and e-mail, only the ones the ID token holds, for organizations that keep profiles. */
+function profileOf(claims: JWTPayload): string | null {
+  const profile: Record<string, string> = {};
+  if (typeof claims.name === 'string') profile.name = claims.name.slice(0, 200);
+  if (typeof claims.email === 'string') profile.email = claims.email.slice(0, 320);
+  return Object.keys(profile).length > 0 ? JSON.stringify(profile) : null;
+}
+
+/**
+ * Finds the user of this issuer and subject in the organization, or makes one with the
+ * organization's default role. A removed user is refused. The profile is kept only when the
+ * organization stores profiles, and is cleared at sign-in when it no longer does.
+ */
+export async function acceptIdentity(
+  tx: Queryable,
+  target: SignInTarget,
+  identity: VerifiedIdToken,
+): Promise<{ userId: string; created: boolean }> {
+  checkSignInRules(target, identity.claims);
+  const key = externalKeyOf(target.config.issuer, identity.subject);
+  const profile = target.config.storeProfile ? profileOf(identity.claims) : null;
+  const rows = await tx.query<UserRow>(
+    'SELECT id, org_id, removed_at FROM users WHERE external_key = ?',
+    [key],
+  );
+  const row = rows[0];
+  if (row && row.org_id !== target.orgId) {
+    throw new SignInRefused(
+      'user in another organization',
+      'your account already belongs to another organization on this control plane; ' +
+        'sign in to that one, or use another account',
+    );
+  }
+  if (row) {
+    if (row.removed_at !== null) {
+      throw new SignInRefused(
+        'user removed',
+        'you were removed from this organization; an owner or admin may add you again',
+        { userId: row.id },
+      );
+    }
+    await tx.execute('UPDATE users SET profile = ? WHERE id = ?', [profile, row.id]);
+    return { userId: row.id, created: false };
+  }
+  const userId = newId('usr');
+  await tx.execute(
+    `INSERT INTO users (id, org_id, external_key, role, created_at, profile)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+    [userId, target.orgId, key, target.config.defaultRole, Date.now(), profile],
+  );
+  return { userId, created: true };
+}

@@ -1,0 +1,111 @@
+import {
+  HangarError,
+  openSecret,
+  publicKeyObject,
+  type DesiredEnvironment,
+  type DesiredSecret,
+  type SecretBinding,
+  type X25519KeyPair,
+} from '@hangar/api';
+
+/** A secret opened for one environment: its metadata and its value, held in memory only. */
+export interface OpenedSecret {
+  id: string;
+  name: string;
+  scope: DesiredSecret['scope'];
+  scopeId: string;
+  version: number;
+  delivery: DesiredSecret['delivery'];
+  target: string;
+  value: Buffer;
+}
+
+/** The failure reason of an environment whose secret does not open on this runner. */
+export const secretUnreadableReason = 'secret_unreadable';
+
+/** `org/NAME`, `project:web/NAME` or `user/NAME`: how messages and audit records name one. */
+export function secretLabel(secret: Pick<DesiredSecret, 'scope' | 'scopeId' | 'name'>): string {
+  return secret.scope === 'project'
+    ? `project:${secret.scopeId}/${secret.name}`
+    : `${secret.scope}/${secret.name}`;
+}
+
+/** The binding a secret was sealed under, rebuilt from its metadata and this runner's facts. */
+export function bindingOf(
+  desired: Pick<DesiredEnvironment, 'orgId'>,
+  secret: DesiredSecret,
+  runnerId: string,
+): SecretBinding {
+  return {
+    orgId: desired.orgId,
+    scope: secret.scope,
+    scopeId: secret.scopeId,
+    name: secret.name,
+    version: secret.version,
+    delivery: secret.delivery,
+    target: secret.target,
+    runnerId,
+    authorId: secret.authorId,
+  };
+}
+
+/** The `hangar secret set` flag of a secret's scope. */
+function scopeFlag(secret: DesiredSecret): string {
+  if (secret.scope === 'project') return `--project ${secret.scopeId}`;
+  return secret.scope === 'org' ? '--org' : '--user';
+}
+
+function unreadable(secret: DesiredSecret, why: string): HangarError {
+  return new HangarError(
+    'invalid_request',
+    `the secret ${secretLabel(secret)} (version ${secret.version}) cannot be opened on this ` +
+      `runner (${why}); set it again with hangar secret set ${secret.name} ` +
+      `${scopeFlag(secret)}, then start the environment again`,
+    { details: { reason: secretUnreadableReason, step: 'secrets', secret: secret.name } },
+  );
+}
+
+function openOne(
+  desired: DesiredEnvironment,
+  secret: DesiredSecret,
+  runnerId: string,
+  key: X25519KeyPair,
+): OpenedSecret {
+  let authorVerifyKey;
+  try {
+    authorVerifyKey = publicKeyObject(secret.authorVerifyKey);
+  } catch {
+    throw unreadable(secret, "its author's verify key is not an Ed25519 key");
+  }
+  const opened = openSecret({
+    envelope: secret.envelope,
+    binding: bindingOf(desired, secret, runnerId),
+    runnerPrivateKey: key.privateKey,
+    runnerPublicKey: key.publicKey,
+    authorVerifyKey,
+  });
+  if (!opened.ok) {
+    const why = {
+      malformed: 'its ciphertext is malformed',
+      bad_signature: 'it was not sealed by its author for this name, version and runner',
+      wrong_binding: 'it was sealed to another key or for another name, version or runner',
+    }[opened.reason];
+    throw unreadable(secret, why);
+  }
+  const { id, name, scope, scopeId, version, delivery, target } = secret;
+  return { id, name, scope, scopeId, version, delivery, target, value: opened.value };
+}
+
+/**
+ * Opens every secret of an environment's desired state with the runner's X25519 key, checking
+ * each author's signature over the binding. The first one that does not open fails them all
+ * with reason `secret_unreadable`; its message names the secret, never a value.
+ */
+export function openEnvironmentSecrets(options: {
+  desired: DesiredEnvironment;
+  runnerId: string;
+  key: X25519KeyPair;
+}): OpenedSecret[] {
+  const { desired, runnerId, key } = options;
+  return (desired.secrets ?? []).map((secret) => openOne(desired, secret, runnerId, key));
+}
