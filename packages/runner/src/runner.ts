@@ -372,6 +372,7 @@ export async function startRunner(
       }
       await ssh?.close();
       await gateway.close();
+      await memory?.removeEmptyFolders();
       await lock.release();
       log.info('runner stopped');
     },

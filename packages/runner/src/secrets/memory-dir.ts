@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chown, lstat, mkdir, rm, statfs, writeFile } from 'node:fs/promises';
+import { chown, lstat, mkdir, readdir, rm, rmdir, statfs, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 /** statfs types of file systems that keep their files in memory. */
@@ -87,8 +87,25 @@ export class MemoryDir {
     return written;
   }
 
+  /**
+   * Removes the folders that hold no file any more, this runner's own folder included, so a
+   * runner that stops leaves nothing behind on the memory file system. Files stay: those of
+   * sandboxes still running are mounted inside them.
+   */
+  async removeEmptyFolders(): Promise<void> {
+    await removeEmptyTree(this.path);
+  }
+
   /** Removes an environment's files: once its sandbox has stopped. */
   async removeEnvironment(environmentId: string): Promise<void> {
     await rm(join(this.path, 'environments', environmentId), { recursive: true, force: true });
   }
+}
+
+async function removeEmptyTree(path: string): Promise<void> {
+  const entries = await readdir(path, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (entry.isDirectory()) await removeEmptyTree(join(path, entry.name));
+  }
+  await rmdir(path).catch(() => undefined);
 }
