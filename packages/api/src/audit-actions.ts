@@ -43,6 +43,11 @@ export const auditActions = [
   'signing-key.revoke',
   'secret.set',
   'secret.delete',
+  'agent.task.create',
+  'agent.task.stop',
+  'agent.task.end',
+  'agent.prompt.submit',
+  'environment.egress',
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];
@@ -57,6 +62,8 @@ export const runnerAuditActions = [
   'environment.process.start',
   'environment.process.signal',
   'environment.secrets.deliver',
+  'environment.egress',
+  'agent.prompt.submit',
   'session.start',
   'session.end',
   'access.denied',

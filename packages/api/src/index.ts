@@ -26,3 +26,5 @@ export * from './schemas/policy.js';
 export * from './sealed-secret.js';
 export * from './schemas/auth.js';
 export * from './schemas/members.js';
+export * from './schemas/egress.js';
+export * from './schemas/agents.js';

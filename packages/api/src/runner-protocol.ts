@@ -9,6 +9,8 @@ import { RunnerClassSchema, RunnerSshSchema } from './schemas/runners.js';
 import { AuditDetails, AuditOutcome, AuditTargetSchema } from './schemas/audit.js';
 import { PortNumber, PortShareLevelSchema } from './schemas/ports.js';
 import { DesiredSecretSchema } from './schemas/secrets.js';
+import { EgressRuleSchema } from './schemas/egress.js';
+import { AgentTaskReportSchema, DesiredAgentTaskSchema } from './schemas/agents.js';
 
 /** Messages on the runner's outbound WebSocket. Every message is one JSON text frame. */
 export const runnerProtocolVersion = 1;
@@ -34,6 +36,11 @@ export const DesiredEnvironmentSchema = Type.Object(
           'listed is private. A change comes with the same generation: nothing restarts.',
       },
     ),
+    /**
+     * The environment's egress rule for its class; absent: none. While an agent task runs in
+     * the environment, the task's rule (DesiredAgentTask.egress) applies instead.
+     */
+    egress: Type.Optional(EgressRuleSchema),
     secrets: Type.Optional(
       Type.Array(DesiredSecretSchema, {
         maxItems: 500,
@@ -87,7 +94,14 @@ export const WelcomeMessage = Type.Object(
     }),
     auditAckedSeq: Type.Integer({ minimum: 0 }),
     environments: Type.Array(DesiredEnvironmentSchema),
+    /** Every agent task of this runner that has not ended. */
+    agentTasks: Type.Optional(Type.Array(DesiredAgentTaskSchema)),
   },
+  { additionalProperties: false },
+);
+
+export const AgentTaskMessage = Type.Object(
+  { type: Type.Literal('agent-task'), task: DesiredAgentTaskSchema },
   { additionalProperties: false },
 );
 
@@ -108,6 +122,30 @@ export const ErrorMessage = Type.Object(
 
 /** Correlates a runner's request with the control plane's answer; the runner picks it. */
 const RequestId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,100}$' });
+
+/** The answer to `agent-grant`: a data-plane grant for the task's agent identity, or why not. */
+export const AgentGrantMessage = Type.Union([
+  Type.Object(
+    {
+      type: Type.Literal('agent-grant'),
+      requestId: RequestId,
+      ok: Type.Literal(true),
+      token: Type.String({ maxLength: 8192 }),
+      expiresAt: Timestamp,
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal('agent-grant'),
+      requestId: RequestId,
+      ok: Type.Literal(false),
+      code: Type.String({ maxLength: 100 }),
+      message: Type.String({ maxLength: 2000 }),
+    },
+    { additionalProperties: false },
+  ),
+]);
 
 export const SshAuthorizationMessage = Type.Union([
   Type.Object(
@@ -167,6 +205,8 @@ export const ServerMessage = Type.Union([
   RevokeMessage,
   RotateKeyRequestMessage,
   KeyRotatedMessage,
+  AgentTaskMessage,
+  AgentGrantMessage,
 ]);
 
 export type ServerMessage = Static<typeof ServerMessage>;
@@ -256,6 +296,22 @@ export const RotateKeyMessage = Type.Object(
   { additionalProperties: false },
 );
 
+/** A task's state and counts changed. */
+export const AgentStatusMessage = Type.Object(
+  { type: Type.Literal('agent-status'), report: AgentTaskReportSchema },
+  { additionalProperties: false },
+);
+
+/**
+ * The agent loop asks for a data-plane grant for a running task: the control plane checks that
+ * the task runs and its owner may still open the environment, and signs a grant whose actor is
+ * the agent on behalf of the owner, with the operations the task's tools need.
+ */
+export const AgentGrantRequestMessage = Type.Object(
+  { type: Type.Literal('agent-grant-request'), requestId: RequestId, taskId: Id },
+  { additionalProperties: false },
+);
+
 export const RunnerMessage = Type.Union([
   HelloMessage,
   StatusMessage,
@@ -264,6 +320,8 @@ export const RunnerMessage = Type.Union([
   SshAuthorizeMessage,
   ActivityMessage,
   RotateKeyMessage,
+  AgentStatusMessage,
+  AgentGrantRequestMessage,
 ]);
 
 export type RunnerMessage = Static<typeof RunnerMessage>;

@@ -11,6 +11,7 @@ import {
 } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 import { signBytes, verifyBytes } from './keys.js';
+import type { SecretDelivery } from './schemas/secrets.js';
 
 /**
  * Everything a sealed secret is bound to. The client that seals a value and the runner that opens
@@ -25,7 +26,7 @@ export interface SecretBinding {
   scopeId: string;
   name: string;
   version: number;
-  delivery: 'env' | 'file' | 'git';
+  delivery: SecretDelivery;
   /** The variable name, the file path, or the git host the value is for. */
   target: string;
   runnerId: string;

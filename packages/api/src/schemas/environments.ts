@@ -155,6 +155,7 @@ export const AccessOperation = Type.Union([
   Type.Literal('ssh'),
   Type.Literal('ports:read'),
   Type.Literal('ports:connect'),
+  Type.Literal('agent'),
 ]);
 
 export type AccessOperation = Static<typeof AccessOperation>;

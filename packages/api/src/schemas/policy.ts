@@ -1,5 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { ClassName } from './environments.js';
+import { AgentPolicySchema } from './agents.js';
+import { EgressPolicySchema } from './egress.js';
 import { ProjectName } from './secrets.js';
 
 /**
@@ -60,6 +62,9 @@ export const OrgRulesSchema = Type.Object(
     maxLifetimeMin: Type.Optional(MaxLifetimeMin),
     breakGlass: Type.Optional(BreakGlass),
     projects: Type.Optional(ProjectRules),
+    /** Network access of environments through the runner's egress proxy; absent: none. */
+    egress: Type.Optional(EgressPolicySchema),
+    agents: Type.Optional(AgentPolicySchema),
   },
   { additionalProperties: false },
 );
@@ -76,6 +81,8 @@ export const orgRuleNames = [
   'maxLifetimeMin',
   'breakGlass',
   'projects',
+  'egress',
+  'agents',
 ] as const satisfies readonly (keyof OrgRules)[];
 
 export type OrgRuleName = (typeof orgRuleNames)[number];

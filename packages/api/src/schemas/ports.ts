@@ -1,5 +1,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
+import { AgentPolicySchema } from './agents.js';
 import { Id, Timestamp } from './common.js';
+import { EgressPolicySchema } from './egress.js';
 import {
   AllowedClasses,
   AllowedRepositoryPatterns,
@@ -97,6 +99,8 @@ export const UpdateOrgPolicyBody = Type.Object(
     maxLifetimeMin: clearable(MaxLifetimeMin),
     breakGlass: clearable(BreakGlass),
     projects: clearable(ProjectRules),
+    egress: clearable(EgressPolicySchema),
+    agents: clearable(AgentPolicySchema),
   },
   { additionalProperties: false },
 );

@@ -4,7 +4,8 @@ import { Id, Timestamp } from './common.js';
 export const secretScopes = ['org', 'project', 'user'] as const;
 export type SecretScope = (typeof secretScopes)[number];
 
-export const secretDeliveries = ['env', 'file', 'git'] as const;
+/** `model`: a model API key the runner's agent loop uses; never delivered into an environment. */
+export const secretDeliveries = ['env', 'file', 'git', 'model'] as const;
 export type SecretDelivery = (typeof secretDeliveries)[number];
 
 export const SecretName = Type.String({

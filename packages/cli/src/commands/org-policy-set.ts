@@ -22,6 +22,8 @@ const flagOfRule: Record<Rule, string> = {
   maxLifetimeMin: 'max-lifetime',
   breakGlass: 'break-glass',
   projects: 'projects-file',
+  egress: 'egress-file',
+  agents: 'agents-file',
 };
 
 const rules = Object.keys(flagOfRule) as Rule[];

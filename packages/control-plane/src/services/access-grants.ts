@@ -40,6 +40,7 @@ const scopeFor: Record<AccessOperation, 'environments:exec' | 'environments:read
   ssh: 'environments:exec',
   'ports:read': 'environments:read',
   'ports:connect': 'environments:exec',
+  agent: 'environments:exec',
 };
 
 /**

@@ -238,4 +238,34 @@ export const migrations: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 5,
+    name: 'agent-tasks',
+    statements: [
+      // The record of an agent task: who, where, which model, its state and counts, and the
+      // SHA-256 of its prompt and summary. Neither the prompt nor the transcript is stored here.
+      `CREATE TABLE agent_tasks (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        owner_id TEXT NOT NULL REFERENCES users(id),
+        environment_id TEXT NOT NULL REFERENCES environments(id),
+        runner_id TEXT NOT NULL REFERENCES runners(id),
+        kind TEXT NOT NULL,
+        desired TEXT NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT,
+        spec TEXT NOT NULL,
+        prompt_sha256 TEXT NOT NULL,
+        summary_sha256 TEXT,
+        steps BIGINT NOT NULL,
+        input_tokens BIGINT NOT NULL,
+        output_tokens BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        started_at BIGINT,
+        ended_at BIGINT
+      )`,
+      `CREATE INDEX agent_tasks_org ON agent_tasks (org_id, created_at)`,
+      `CREATE INDEX agent_tasks_runner ON agent_tasks (runner_id, state)`,
+    ],
+  },
 ];

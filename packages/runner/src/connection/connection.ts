@@ -17,6 +17,7 @@ import {
   runnerRotateKeyMessage,
   signBytes,
   validator,
+  type DesiredAgentTask,
   type Ed25519KeyPair,
   type RevokeMessage,
   type RunnerClass,
@@ -41,8 +42,14 @@ export interface ConnectionEvents {
   revoke: [RevokeMessage];
   /** The control plane accepted a new key and it replaced the old one; its fingerprint. */
   keyRotated: [string];
+  /** An agent task was created or asked to stop. */
+  agentTask: [DesiredAgentTask];
+  /** The answer to an `agent-grant-request`. */
+  agentGrant: [AgentGrantAnswer];
   disconnected: [];
 }
+
+export type AgentGrantAnswer = Extract<ServerMessage, { type: 'agent-grant' }>;
 
 /** An SSH login the runner's gateway asks the control plane to decide. */
 export interface SshAuthorizeRequest {
@@ -261,6 +268,10 @@ export class ControlPlaneConnection extends EventEmitter<ConnectionEvents> {
       this.sendNewKey(socket);
     } else if (message.type === 'key-rotated') {
       void this.adoptNewKey(message.publicKeyFingerprint);
+    } else if (message.type === 'agent-task') {
+      this.emit('agentTask', message.task);
+    } else if (message.type === 'agent-grant') {
+      this.emit('agentGrant', message);
     } else {
       this.options.logger.warn({ code: message.code }, message.message);
     }
