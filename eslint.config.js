@@ -32,6 +32,7 @@ export default tseslint.config(
   ...[
     ['api', ['@hangar/*']],
     ['envd', ['@hangar/control-plane*', '@hangar/runner*', '@hangar/cli*']],
+    ['agent', ['@hangar/control-plane*', '@hangar/runner*', '@hangar/envd*', '@hangar/cli*']],
     ['control-plane', ['@hangar/runner*', '@hangar/envd*', '@hangar/cli*']],
     ['runner', ['@hangar/control-plane*', '@hangar/cli*']],
     ['cli', []],

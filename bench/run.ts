@@ -9,6 +9,7 @@ import { generateEd25519, privateKeyObject } from '@hangar/api';
 import { AuditLog } from '@hangar/control-plane/audit/audit-log.js';
 import { openDatabase } from '@hangar/control-plane/storage/open.js';
 import { execWith, startSystem } from '#test-support/system.js';
+import { agentBenchmarks } from './agent.js';
 import { bareBwrap, startSshBaseline } from './baselines.js';
 import { sshBenchmarks } from './ssh.js';
 import { formatFigure, formatRatio, measure } from './stats.js';
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
       print('baseline: ssh omitted: no sshd on this machine');
     }
     await sshBenchmarks(system, runs, print);
+    await agentBenchmarks(system, runs, print);
   } finally {
     await system.close();
   }

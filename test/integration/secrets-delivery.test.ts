@@ -32,6 +32,7 @@ function formsOf(value: string): string[] {
   const bytes = Buffer.from(value);
   return [
     value,
+    bytes.toString('hex'),
     bytes.toString('base64').replace(/=+$/, '').slice(0, -2),
     bytes.toString('base64url').replace(/=+$/, '').slice(0, -2),
     encodeURIComponent(value),
@@ -68,7 +69,8 @@ test(
           '.devcontainer/devcontainer.json': devcontainer({
             postCreateCommand:
               'printf %s "$CANARY_TOKEN" | sha256sum; echo "echoed: $CANARY_TOKEN"; ' +
-              'printf %s "$CANARY_TOKEN" | base64 -w0; echo',
+              'printf %s "$CANARY_TOKEN" | base64 -w0; echo; ' +
+              'printf %s "$CANARY_TOKEN" | od -An -tx1 -v | tr -d " \\n"; echo',
           }),
         },
       });
@@ -141,6 +143,13 @@ test(
       assert.equal(system.runner.secrets.holds(environment.id), false);
       const logged = loggedText();
       for (const form of formsOf(canary)) assert.ok(!logged.includes(form), `log: ${form}`);
+      // What `hangar secret set` asks an operator to compare when a runner's key changed.
+      const runners = await system.api<{ runners: Array<{ encryptionKeyFingerprint?: string }> }>(
+        'GET',
+        '/v1/runners',
+      );
+      const shown = runners.body.runners[0]?.encryptionKeyFingerprint ?? 'none';
+      assert.ok(logged.includes(`"encryptionKeyFingerprint":"${shown}"`), 'the runner logs it');
     } finally {
       await system.close();
     }

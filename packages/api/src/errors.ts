@@ -66,6 +66,10 @@ export interface ErrorBody {
   fields?: FieldError[];
   /** The organization policy that refused the request, by its field name. */
   policy?: string;
+  /** For a secret's version conflict: the version to seal instead. */
+  nextVersion?: number;
+  /** For a refused token: a sign-in session (sign in again) or an API token (make another). */
+  tokenKind?: 'token' | 'session';
 }
 
 /** An error that knows its stable code; thrown by servers, rebuilt by clients from a body. */
@@ -96,5 +100,9 @@ export function toErrorBody(error: HangarError, requestId: string): ErrorBody {
   if (error.fields && error.fields.length > 0) body.fields = error.fields;
   const policy = error.details?.policy;
   if (typeof policy === 'string') body.policy = policy;
+  const nextVersion = error.details?.nextVersion;
+  if (typeof nextVersion === 'number') body.nextVersion = nextVersion;
+  const tokenKind = error.details?.tokenKind;
+  if (tokenKind === 'token' || tokenKind === 'session') body.tokenKind = tokenKind;
   return body;
 }

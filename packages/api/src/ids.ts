@@ -25,6 +25,7 @@ export type IdPrefix =
   | 'key'
   | 'lgn'
   | 'sec'
-  | 'sgk';
+  | 'sgk'
+  | 'agt';
 
 export const idPattern = '^[a-z]{3}_[0-9a-z]{8,40}$';

@@ -11,6 +11,8 @@ export interface FlagSpec {
   readonly valueName?: string;
   readonly multiple?: boolean;
   readonly required?: boolean;
+  /** A one-letter alias, such as `f` for `-f`. */
+  readonly short?: string;
   /** Bounds for number, integer and duration flags (durations in seconds). */
   readonly min?: number;
   readonly max?: number;
@@ -169,8 +171,13 @@ export function parseArgs<S extends ArgSpec>(
       ...(field ? { fields: [{ field, message }] } : {}),
     });
 
+  const shorts = new Map(
+    Object.entries(flagSpecs).flatMap(([name, flag]) => (flag.short ? [[flag.short, name]] : [])),
+  );
   for (let index = 0; index < argv.length; index += 1) {
-    const arg = argv[index] ?? '';
+    const given = argv[index] ?? '';
+    const alias = /^-[A-Za-z]$/.test(given) ? shorts.get(given.slice(1)) : undefined;
+    const arg = alias === undefined ? given : `--${alias}`;
     if (arg === '--') {
       if (!spec.rest) throw usage('this command takes no arguments after --');
       rest.push(...argv.slice(index + 1));

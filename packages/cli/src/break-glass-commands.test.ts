@@ -60,8 +60,8 @@ describe('env exec --break-glass against a real runner', () => {
 
     await owner.json('PATCH', '/v1/org/policy', { body: { breakGlass: true } });
     const short = await exec(['--break-glass', 'why']);
-    assert.equal(short.code, 1);
-    assert.match(short.stderr, /breakGlassReason/);
+    assert.equal(short.code, 2);
+    assert.match(short.stderr, /--break-glass needs a reason of at least 10 characters/);
 
     const opened = await exec(['--break-glass', reason]);
     assert.equal(opened.code, 0, opened.stderr);

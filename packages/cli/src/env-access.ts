@@ -1,5 +1,6 @@
 import type { AccessOperation, Environment } from '@hangar/api';
 import { HangarError } from '@hangar/api/errors.js';
+import { UsageError } from './errors.js';
 import { resolveEnvironment } from './environments.js';
 import { requestAccess, type GatewayAccess } from './gateway.js';
 import type { HttpClient } from './http-client.js';
@@ -16,6 +17,20 @@ export const breakGlassFlags = {
       'breakGlass allows it; the reason (10 characters at least) goes into the audit log',
   },
 } as const;
+
+/** `--break-glass REASON` checked before anything is asked: 10 to 1000 characters. */
+export function breakGlassReason(reason: string | undefined): string | undefined {
+  if (reason === undefined) return undefined;
+  const length = reason.trim().length;
+  if (length >= 10 && reason.length <= 1000) return reason;
+  const message =
+    length < 10
+      ? 'needs a reason of at least 10 characters, for the audit log'
+      : 'takes a reason of at most 1000 characters';
+  throw new UsageError(`--break-glass ${message}`, {
+    fields: [{ field: 'break-glass', message }],
+  });
+}
 
 /** A running environment, the control plane client, and a way to get fresh grants for it. */
 export interface RunningEnvironment {
@@ -40,6 +55,7 @@ export async function openRunningEnvironment(
   reference: string,
   operations: AccessOperation[],
 ): Promise<RunningEnvironment> {
+  const reason = breakGlassReason(flags['break-glass']);
   const { api } = await openSession(io, flags);
   const environment = await resolveEnvironment(api, reference);
   if (environment.status.phase !== 'running') {
@@ -52,9 +68,7 @@ export async function openRunningEnvironment(
   let kept: GatewayAccess | undefined;
   const access = async () => {
     if (kept && Date.parse(kept.expiresAt) - Date.now() > 60_000) return kept;
-    kept = await requestAccess(api, environment.id, operations, {
-      breakGlassReason: flags['break-glass'],
-    });
+    kept = await requestAccess(api, environment.id, operations, { breakGlassReason: reason });
     return kept;
   };
   await access();

@@ -3,11 +3,12 @@ import { globalFlags } from './args.js';
 import type { Command } from './command.js';
 
 function flagLabel(name: string, flag: FlagSpec): string {
-  if (flag.type === 'boolean') return `--${name}`;
+  const long = flag.short ? `-${flag.short}, --${name}` : `--${name}`;
+  if (flag.type === 'boolean') return long;
   const value =
     flag.valueName ??
     (flag.type === 'string' ? 'VALUE' : flag.type === 'duration' ? 'DURATION' : 'N');
-  return `--${name} ${value}`;
+  return `${long} ${value}`;
 }
 
 function columns(rows: [string, string][]): string[] {

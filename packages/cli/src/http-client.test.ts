@@ -23,6 +23,20 @@ describe('errorFromResponse', () => {
     assert.equal(error.details?.requestId, 'req_1');
   });
 
+  it('keeps the policy that refused a request', () => {
+    const error = errorFromResponse({
+      status: 403,
+      service: 'control plane',
+      text: JSON.stringify({
+        code: 'forbidden',
+        message: 'the organization policy allowedClasses does not allow the class large',
+        requestId: 'req_2',
+        policy: 'allowedClasses',
+      }),
+    });
+    assert.equal(error.details?.policy, 'allowedClasses');
+  });
+
   it('maps a body without a known code by its status, quoting the body', () => {
     const error = errorFromResponse({
       status: 502,

@@ -12,6 +12,8 @@ export interface HttpClientOptions {
   service: string;
   /** Added to `unauthenticated` and `token_expired` errors: the token's origin, what to do. */
   authHint?: string;
+  /** Added instead of `authHint` when the refused token was a sign-in session. */
+  sessionAuthHint?: string;
   /** Added when the service cannot be reached at all. */
   unreachableHint?: string;
 }
@@ -37,6 +39,9 @@ interface BodyShape {
   message?: unknown;
   requestId?: unknown;
   fields?: unknown;
+  nextVersion?: unknown;
+  policy?: unknown;
+  tokenKind?: unknown;
 }
 
 function fieldsOf(value: unknown): FieldError[] | undefined {
@@ -60,6 +65,7 @@ export function errorFromResponse(input: {
   text: string;
   service: string;
   authHint?: string | undefined;
+  sessionAuthHint?: string | undefined;
 }): HangarError {
   let body: BodyShape = {};
   try {
@@ -70,6 +76,10 @@ export function errorFromResponse(input: {
   }
   const details: Record<string, unknown> = { status: input.status };
   if (typeof body.requestId === 'string') details.requestId = body.requestId;
+  if (typeof body.nextVersion === 'number') details.nextVersion = body.nextVersion;
+  if (typeof body.policy === 'string') details.policy = body.policy;
+  if (body.tokenKind === 'token' || body.tokenKind === 'session')
+    details.tokenKind = body.tokenKind;
   const fields = fieldsOf(body.fields);
   let code: ErrorCode;
   let message: string;
@@ -81,8 +91,9 @@ export function errorFromResponse(input: {
     const snippet = input.text.replace(/\s+/g, ' ').trim().slice(0, 200);
     message = `the ${input.service} answered HTTP ${input.status}${snippet ? `: ${snippet}` : ''}`;
   }
-  if ((code === 'unauthenticated' || code === 'token_expired') && input.authHint) {
-    message = `${message} (${input.authHint})`;
+  const hint = body.tokenKind === 'session' ? input.sessionAuthHint : input.authHint;
+  if ((code === 'unauthenticated' || code === 'token_expired') && hint) {
+    message = `${message} (${hint})`;
   }
   return new HangarError(code, message, { details, ...(fields ? { fields } : {}) });
 }
@@ -165,6 +176,7 @@ export class HttpClient {
       text: response.body.toString('utf8'),
       service: this.options.service,
       authHint: this.options.authHint,
+      sessionAuthHint: this.options.sessionAuthHint,
     });
   }
 }

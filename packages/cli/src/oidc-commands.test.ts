@@ -41,17 +41,27 @@ describe('org oidc set and get, login and logout against a real control plane', 
         'team=dev',
         '--store-profile',
         'off',
+        '--token-exchange',
+        'on',
       ],
       { stdin: `${provider.clientSecret}\n` },
     );
     assert.equal(set.code, 0, set.stderr);
     assert.match(set.stdout, /client secret: +set \(never shown\)/);
+    assert.match(set.stdout, /token exchange: +on/);
     const got = await run(['org', 'oidc', 'get', '--json']);
     assert.equal(got.code, 0, got.stderr);
     const config = JSON.parse(got.stdout) as OidcConfig;
     assert.equal(config.issuer, provider.issuer);
     assert.deepEqual(config.requiredClaim, { name: 'team', value: 'dev' });
+    assert.equal(config.tokenExchange, true);
     assert.ok(!got.stdout.includes(provider.clientSecret));
+    const off = await run([
+      ...['org', 'oidc', 'set', '--issuer', provider.issuer, '--client-id', provider.clientId],
+      ...['--token-exchange', 'off'],
+    ]);
+    assert.equal(off.code, 0, off.stderr);
+    assert.match(off.stdout, /token exchange: +off/);
   });
 
   it('org oidc set refuses bad flags before asking, and the server names a bad issuer', async () => {
@@ -59,6 +69,9 @@ describe('org oidc set and get, login and logout against a real control plane', 
     const profile = await run([...base, '--store-profile', 'maybe']);
     assert.equal(profile.code, 2);
     assert.match(profile.stderr, /--store-profile must be on or off/);
+    const exchange = await run([...base, '--token-exchange', 'yes']);
+    assert.equal(exchange.code, 2);
+    assert.match(exchange.stderr, /--token-exchange must be on or off/);
     const claim = await run([...base, '--required-claim', 'novalue']);
     assert.equal(claim.code, 2);
     assert.match(claim.stderr, /--required-claim must be name=value/);

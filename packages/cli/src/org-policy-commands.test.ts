@@ -31,6 +31,7 @@ async function resetPolicy(): Promise<void> {
       maxLifetimeMin: null,
       breakGlass: null,
       projects: null,
+      agents: null,
     },
   });
 }
@@ -51,6 +52,14 @@ describe('org policy get and set against a real control plane', () => {
         'max lifetime:         no limit',
         'break-glass:          off',
         'projects:             none',
+        'agent tools:          all',
+        'agent denied:         none',
+        'agent writable:       the whole workspace',
+        'agents per user:      no limit',
+        'agents per org:       no limit',
+        'agent model:          none: each task names one',
+        'egress default:       none',
+        "egress agents:        none set: the environment's rule",
         'updated:              never (the default)',
         '',
       ].join('\n'),
@@ -171,6 +180,7 @@ describe('org policy get and set against a real control plane', () => {
     const before = await policy();
     await writeFile(join(fixture.scratch, 'not-json.json'), '{ nope');
     await writeFile(join(fixture.scratch, 'object.json'), '{"name": "web"}');
+    await writeFile(join(fixture.scratch, 'list.json'), '[]');
     const cases: [string[], string][] = [
       [[], 'give at least one rule'],
       [['--max-port-share-level', 'everyone'], '--max-port-share-level must be one of'],
@@ -184,6 +194,9 @@ describe('org policy get and set against a real control plane', () => {
       [['--projects-file', 'missing.json'], '--projects-file cannot be read'],
       [['--projects-file', 'not-json.json'], '--projects-file must hold JSON'],
       [['--projects-file', 'object.json'], '--projects-file must hold a JSON array'],
+      [['--agents-file', 'missing.json'], '--agents-file cannot be read'],
+      [['--agents-file', 'not-json.json'], '--agents-file is not JSON'],
+      [['--agents-file', 'list.json'], '--agents-file must hold a JSON object'],
       [['--clear', 'everything'], '--clear must name a rule'],
       [['--clear', 'max-lifetime', '--max-lifetime', '1h'], '--clear names max-lifetime'],
       [['--max-lifetime', '1h', '--max-lifetime', '2h'], '--max-lifetime is given more than'],
@@ -204,6 +217,37 @@ describe('org policy get and set against a real control plane', () => {
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /allowedClasses\.0 .*\(set by --allow-class\)/);
     assert.deepEqual(await policy(), before, 'nothing was changed');
+  });
+
+  it('--agents-file sets the agent policy, get shows it, the control plane checks it', async () => {
+    const file = join(fixture.scratch, 'agents.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        allowedTools: ['read_file', 'finish'],
+        deniedCommandPatterns: ['rm\\s+-rf'],
+        writablePaths: ['src/**'],
+        maxRunningPerUser: 2,
+        model: { api: 'openai', baseUrl: 'http://127.0.0.1:8000/v1', model: 'qwen' },
+      }),
+    );
+    const set = await run(['org', 'policy', 'set', '--agents-file', 'agents.json']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /^agent tools: {10}read_file, finish$/m);
+    assert.match(set.stdout, /^agent denied: {9}rm\\s\+-rf$/m);
+    assert.match(set.stdout, /^agents per user: {6}2$/m);
+    assert.match(
+      set.stdout,
+      /^agent model: {10}qwen \(openai\) at http:\/\/127\.0\.0\.1:8000\/v1$/m,
+    );
+    assert.deepEqual((await policy()).agents?.writablePaths, ['src/**']);
+    await writeFile(file, JSON.stringify({ deniedCommandPatterns: ['(open'] }));
+    const refused = await run(['org', 'policy', 'set', '--agents-file', 'agents.json']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /agents\.deniedCommandPatterns\.0 .*\(set by --agents-file\)/);
+    const cleared = await run(['org', 'policy', 'set', '--clear', 'agents-file']);
+    assert.equal(cleared.code, 0, cleared.stderr);
+    assert.equal((await policy()).agents, undefined);
   });
 
   it('env create --project sends the project, and the policy decides', async () => {

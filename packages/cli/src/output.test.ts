@@ -54,6 +54,15 @@ describe('Output', () => {
     assert.match(io.stderr.text(), /^error not_found: no such thing/);
   });
 
+  it('names the refusing policy in the JSON error', () => {
+    const io = streams();
+    const out = new Output(io, { json: true });
+    const details = { requestId: 'req_2', policy: 'maxRunningPerUser' };
+    out.error(new HangarError('forbidden', 'the limit is reached', { details }));
+    const printed = JSON.parse(io.stdout.text()) as { error: { policy?: string } };
+    assert.equal(printed.error.policy, 'maxRunningPerUser');
+  });
+
   it('writes raw bytes untouched', () => {
     const io = streams();
     new Output(io, { json: false }).raw(Buffer.from([0xff, 0x00, 0xfe]));

@@ -55,6 +55,8 @@ export class Output {
       const body: Record<string, unknown> = { code: error.code, message: error.message };
       if (requestId) body.requestId = requestId;
       if (error.fields && error.fields.length > 0) body.fields = error.fields;
+      const policy = error.details?.policy;
+      if (typeof policy === 'string') body.policy = policy;
       this.io.stdout.write(`${JSON.stringify({ error: body }, null, 2)}\n`);
     }
   }

@@ -140,6 +140,23 @@ export const commandEntries: readonly CommandEntry[] = [
     'print a link to a port, with a grant for your browser',
     () => import('./commands/port-open.js'),
   ),
+  entry(
+    'agent run',
+    'start an agent task in an environment; the prompt goes to the runner only',
+    () => import('./commands/agent-run.js'),
+  ),
+  entry('agent list', 'list your agent tasks', () => import('./commands/agent-list.js')),
+  entry('agent get', 'show one agent task', () => import('./commands/agent-get.js')),
+  entry(
+    'agent logs',
+    "print an agent task's transcript from its runner (-f follows it)",
+    () => import('./commands/agent-logs.js'),
+  ),
+  entry(
+    'agent stop',
+    'stop an agent task and every command it started',
+    () => import('./commands/agent-stop.js'),
+  ),
   entry('audit list', 'list audit records, with filters', () => import('./commands/audit-list.js')),
   entry(
     'audit verify',
@@ -217,6 +234,11 @@ export const commandEntries: readonly CommandEntry[] = [
     'org oidc set',
     "set the organization's OpenID provider (owners and admins)",
     () => import('./commands/org-oidc-set.js'),
+  ),
+  entry(
+    'org oidc delete',
+    "remove the organization's OpenID provider (owners and admins)",
+    () => import('./commands/org-oidc-delete.js'),
   ),
   entry(
     'login',

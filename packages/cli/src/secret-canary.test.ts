@@ -108,7 +108,7 @@ for (const backend of testBackends()) {
         for (const argv of [
           ['secret', 'set', 'CANARY', '--json'],
           ['secret', 'set', 'CANARY', '--json'],
-          ['secret', 'set', 'CANARY_ORG', '--org', '--file', '/home/dev/canary'],
+          ['secret', 'set', 'CANARY_ORG', '--org', '--file', '/run/secrets/canary'],
           ['secret', 'set', 'CANARY_GIT', '--git-host', 'git.example.com'],
         ]) {
           const result = await runMain(argv, { env, cwd: home, stdin: canary });

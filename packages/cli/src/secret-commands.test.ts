@@ -145,8 +145,11 @@ describe('secret commands against a real control plane', () => {
     assert.equal(dotted.code, 2);
     assert.match(dotted.stderr, /my\.token is not an environment variable name/);
     const reserved = await run(['secret', 'set', 'X', '--env-var', 'PATH'], { stdin: 'x' });
-    assert.equal(reserved.code, 1);
-    assert.match(reserved.stderr, /^error invalid_request: target PATH is set by the environment/);
+    assert.equal(reserved.code, 2);
+    assert.match(
+      reserved.stderr,
+      /^error invalid_request: --env-var PATH is set by the environment/,
+    );
     const project = await run(['secret', 'set', 'X', '--project', 'nope'], { stdin: 'x' });
     assert.equal(project.code, 1);
     assert.match(project.stderr, /project nope is not a project of the organization policy/);
@@ -199,6 +202,18 @@ describe('secret commands against a real control plane', () => {
     assert.equal(deleted.code, 0, deleted.stderr);
     assert.match(deleted.stdout, /^deleted user secret LISTED \(sec_/);
     assert.ok(!(await secrets()).some((item) => item.name === 'LISTED'));
+  });
+
+  it('secret set --model-key stores a model key that environments never receive', async () => {
+    const made = await run(['secret', 'set', 'model-key', '--model-key'], { stdin: 'mk-value' });
+    assert.equal(made.code, 0, made.stderr);
+    const stored = (await secrets()).find((item) => item.name === 'model-key');
+    assert.equal(stored?.delivery, 'model');
+    const both = await run(['secret', 'set', 'X', '--model-key', '--env-var', 'X'], {
+      stdin: 'x',
+    });
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /at most one of .*--model-key/);
   });
 
   it('secret set says so when no runner can receive it', async () => {

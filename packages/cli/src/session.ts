@@ -35,6 +35,8 @@ export async function openSession(
     authHint:
       `the token came from ${credentials.tokenSource}; run \`hangar up\` again for a fresh one, ` +
       'or create one with `hangar token create`',
+    // The control plane's message says to sign in again; only the origin is added.
+    sessionAuthHint: `the session came from ${credentials.tokenSource}`,
     unreachableHint: `is it running? (URL from ${credentials.urlSource}; \`hangar up\` starts one)`,
   });
   return { api, credentials };

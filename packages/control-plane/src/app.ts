@@ -9,6 +9,7 @@ import { authenticateFor } from './http/authenticate.js';
 import { errorHandlerFor, notFoundHandler } from './http/errors.js';
 import { validatorCompiler } from './http/validation.js';
 import type { AccessRule } from './http/access-rules.js';
+import { agentTaskRoutes } from './routes/agent-tasks.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { environmentRoutes } from './routes/environments.js';
@@ -112,6 +113,7 @@ export async function buildApp(context: Context, hub: RunnerHub) {
   await app.register(signingKeyRoutes(context));
   await app.register(secretRoutes(context));
   await app.register(memberRoutes(context));
+  await app.register(agentTaskRoutes(context));
   await app.ready();
   return { app, routes };
 }

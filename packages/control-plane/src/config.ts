@@ -17,6 +17,12 @@ export const ControlPlaneConfigSchema = Type.Object(
     /** How often environments are checked against idleStopAfterMin and maxLifetimeMin. */
     policySweepIntervalMs: Type.Integer({ minimum: 100, maximum: 3600000 }),
     logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    /**
+     * Whether an organization may name an http:// OpenID provider on 127.0.0.1, ::1 or
+     * localhost; off by default, since it lets organization admins reach the control plane's
+     * own loopback services. For one-machine setups (`hangar up`) and tests.
+     */
+    oidcAllowHttpLoopbackIssuers: Type.Boolean(),
   },
   { additionalProperties: false },
 );
@@ -33,6 +39,7 @@ export const controlPlaneDefaults = {
   auditCheckpointEvery: 100,
   policySweepIntervalMs: 30000,
   logLevel: 'info',
+  oidcAllowHttpLoopbackIssuers: false,
 } as const;
 
 const check = validator(ControlPlaneConfigSchema, 'control plane configuration');

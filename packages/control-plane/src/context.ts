@@ -1,4 +1,4 @@
-import type { DesiredEnvironment, RevokeMessage } from '@hangar/api';
+import type { DesiredAgentTask, DesiredEnvironment, RevokeMessage } from '@hangar/api';
 import type { AuditLog } from './audit/audit-log.js';
 import type { ControlPlaneConfig } from './config.js';
 import type { Logger } from './logger.js';
@@ -13,6 +13,8 @@ export interface RunnerNotifier {
   /** Asks the runner to end live sessions of an environment, of an actor, or both. */
   revoke(runnerId: string, revoke: Omit<RevokeMessage, 'type'>): void;
   isConnected(runnerId: string): boolean;
+  /** Sends an agent task (on create, and on stop) to its runner, if connected. */
+  pushAgentTask(runnerId: string, task: DesiredAgentTask): void;
 }
 
 /** Everything a route or service needs, built once at start-up. */

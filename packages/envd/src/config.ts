@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { ENVD_SECRET_BYTES } from './auth.js';
+import type { EgressForwardConfig } from './egress-forward.js';
 
 /** What the runner tells envd at start, as a JSON file mounted read-only into the sandbox. */
 export interface EnvdConfig {
@@ -19,6 +20,8 @@ export interface EnvdConfig {
   killGraceMs: number;
   /** After a command's main process exits, output still open is read until this quiet time. */
   outputQuietMs: number;
+  /** Forward 127.0.0.1:listenPort to the runner's egress proxy socket; absent: no forwarder. */
+  egress?: EgressForwardConfig;
 }
 
 export const defaultConfig = { killGraceMs: 1000, outputQuietMs: 500 } as const;
@@ -69,6 +72,18 @@ function optionalMs(value: unknown, field: string, fallback: number): number {
   return value;
 }
 
+function egressConfig(value: unknown): EgressForwardConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail('egress must be an object {listenPort, socketPath}');
+  }
+  const raw = value as Record<string, unknown>;
+  const port = raw.listenPort;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    fail('egress.listenPort must be a port number (1 to 65535)');
+  }
+  return { listenPort: port, socketPath: absolutePath(raw.socketPath, 'egress.socketPath') };
+}
+
 export function parseConfig(value: unknown): EnvdConfig {
   if (typeof value !== 'object' || value === null) fail('must be a JSON object');
   const raw = value as Record<string, unknown>;
@@ -82,6 +97,7 @@ export function parseConfig(value: unknown): EnvdConfig {
     env: stringMap(raw.env ?? {}, 'env'),
     killGraceMs: optionalMs(raw.killGraceMs, 'killGraceMs', defaultConfig.killGraceMs),
     outputQuietMs: optionalMs(raw.outputQuietMs, 'outputQuietMs', defaultConfig.outputQuietMs),
+    ...(raw.egress !== undefined ? { egress: egressConfig(raw.egress) } : {}),
   };
 }
 

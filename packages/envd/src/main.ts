@@ -1,4 +1,5 @@
 import { loadConfig } from './config.js';
+import { startEgressForwarder } from './egress-forward.js';
 import { log } from './log.js';
 import { startEnvdServer } from './server.js';
 
@@ -10,10 +11,12 @@ async function main(): Promise<number> {
   process.umask(0o022);
   const server = await startEnvdServer(config);
   log('info', 'envd listening', { socketPath: server.socketPath, pid: process.pid });
+  const forwarder = config.egress ? await startEgressForwarder(config.egress) : undefined;
+  if (forwarder) log('info', 'egress forwarder listening', { port: forwarder.port });
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       log('info', 'envd stopping', { signal });
-      void server.close().then(() => resolve(0));
+      void Promise.all([server.close(), forwarder?.close()]).then(() => resolve(0));
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);

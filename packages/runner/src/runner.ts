@@ -1,9 +1,16 @@
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HangarError, type DesiredEnvironment, type EnvironmentStatus } from '@hangar/api';
+import {
+  fingerprint,
+  HangarError,
+  type DesiredEnvironment,
+  type EnvironmentStatus,
+} from '@hangar/api';
+import { AgentTaskManager } from './agents/manager.js';
 import { AuditQueue, type AuditDraft } from './audit-queue.js';
 import { resolveRunnerConfig, type RunnerConfig } from './config.js';
 import { ControlPlaneConnection } from './connection/connection.js';
+import { EgressService } from './egress/service.js';
 import { startGateway } from './gateway/server.js';
 import type { GatewayDeps } from './gateway/deps.js';
 import { enroll, loadIdentity, type RunnerIdentity } from './identity.js';
@@ -17,6 +24,7 @@ import { maskingLogger } from './secrets/log-masking.js';
 import { maskDeep } from './secrets/mask-deep.js';
 import { MemoryDir } from './secrets/memory-dir.js';
 import { SecretStore } from './secrets/store.js';
+import { SecretVersions } from './secrets/versions.js';
 import { StateStore } from './state-store.js';
 import { ActivityTracker } from './sessions/activity.js';
 import { SessionRegistry } from './sessions/registry.js';
@@ -76,6 +84,10 @@ export interface RunningRunner {
   ssh: { address: string; port: number; hostKeys: string[] };
   /** The secret values opened for environments here (memory only): for tests that check it. */
   secrets: SecretStore;
+  /** Every environment's egress proxy and rules; agent tasks set theirs here. */
+  egress: EgressService;
+  /** The agent tasks of this runner. */
+  agents: AgentTaskManager;
   close(): Promise<void>;
 }
 
@@ -134,6 +146,15 @@ export async function startRunner(
     await lock.release();
     throw error;
   });
+  // What an operator compares when `hangar secret set` reports a changed key for this runner.
+  log.info(
+    { encryptionKeyFingerprint: fingerprint(encryptionKey.publicKey) },
+    'secrets are sealed to this encryption key',
+  );
+  const versions = await SecretVersions.open(config.dataDir).catch(async (error: unknown) => {
+    await lock.release();
+    throw error;
+  });
   const memory = await MemoryDir.open(config.dataDir).catch(async (error: unknown) => {
     await lock.release();
     throw error;
@@ -181,6 +202,7 @@ export async function startRunner(
     runnerId: identity.runnerId,
     key: encryptionKey,
     store: secretStore,
+    versions,
     memory,
     audit,
     logger: log,
@@ -196,6 +218,18 @@ export async function startRunner(
     secrets: delivery,
   });
   await reconciler.restore();
+  const egress = new EgressService({
+    audit,
+    logger: log,
+    socketPathOf: (environmentId) => provider.egressSocketPath?.(environmentId),
+    ...(asRoot ? { sandboxUser: { uid: config.sandboxUid, gid: config.sandboxGid } } : {}),
+  });
+  const applyEgress = (work: Promise<void>) =>
+    work.catch((error: unknown) => log.error({ err: error }, 'applying egress rules failed'));
+  for (const [id] of reconciler.allStatuses()) {
+    const desired = reconciler.desiredOf(id);
+    if (desired) void applyEgress(egress.apply(desired));
+  }
 
   const activity = new ActivityTracker();
   const sessions = new SessionRegistry({
@@ -223,6 +257,24 @@ export async function startRunner(
       );
     }
   };
+
+  // Agent tasks call this runner's own gateway, on loopback, like any client.
+  let gatewayLocalUrl = '';
+  const agents = new AgentTaskManager({
+    dataDir: config.dataDir,
+    audit,
+    logger: log.child({ component: 'agents' }),
+    connection,
+    gatewayUrl: () => gatewayLocalUrl,
+    environmentRunning: async (environmentId) =>
+      reconciler.desiredOf(environmentId)?.spec.desiredPhase === 'running' &&
+      (await provider.state(environmentId)) === 'running',
+    workspaceFolder: (environmentId) => reconciler.statusOf(environmentId)?.workspaceFolder,
+    secretsOf: (environmentId) => secretStore.secretsOf(environmentId),
+    maskerOf: (environmentId) => secretStore.maskerOf(environmentId),
+    egress: () => egress,
+  });
+  await agents.restore();
 
   const commandLog = join(config.dataDir, 'commands.log');
   const deps: GatewayDeps = {
@@ -257,6 +309,7 @@ export async function startRunner(
     desired: (environmentId) => reconciler.desiredOf(environmentId),
     portsConfig: (environmentId) => reconciler.portsConfigOf(environmentId),
     terminalGraceMs: config.terminalGraceMs,
+    agents,
   };
   const gateway = await startGateway(deps, {
     host: config.gatewayHost,
@@ -268,6 +321,7 @@ export async function startRunner(
     throw gatewayListenError(error, config) ?? error;
   });
   gatewayUrl = gateway.url;
+  gatewayLocalUrl = gateway.localUrl;
 
   // The SSH gateway: one port for every environment, keys decided by the control plane.
   let ssh: RunningSshServer | undefined;
@@ -294,13 +348,17 @@ export async function startRunner(
       for (const [id, status] of reconciler.allStatuses()) report(id, status);
       for (const desired of welcome.environments) endSessionsThatLostGround(desired);
       reconciler.replaceAll(welcome.environments);
+      void applyEgress(egress.replaceAll(welcome.environments));
       flushAudit();
     })().catch((error: unknown) => log.error({ err: error }, 'handling the welcome failed'));
   });
   connection.on('environment', (desired) => {
+    void applyEgress(egress.apply(desired));
     endSessionsThatLostGround(desired);
     reconciler.update(desired);
   });
+  connection.on('welcome', (welcome) => agents.replaceAll(welcome.agentTasks ?? []));
+  connection.on('agentTask', (task) => agents.update(task));
   connection.on('auditAck', (seq) => {
     void queue
       .acknowledge(seq)
@@ -360,7 +418,10 @@ export async function startRunner(
     gatewayRoutes: gateway.routes,
     ssh: { address: ssh.address, port: ssh.port, hostKeys: ssh.hostKeys },
     secrets: secretStore,
+    egress,
+    agents,
     async close() {
+      await agents.close();
       connection.close();
       clearInterval(activityTimer);
       await reconciler.drain();
@@ -370,6 +431,7 @@ export async function startRunner(
           await delivery.forget(id).catch(() => undefined);
         }
       }
+      await egress.close();
       await ssh?.close();
       await gateway.close();
       await memory?.removeEmptyFolders();

@@ -20,6 +20,11 @@ export interface LocalEnvironment {
   ports?: PortsConfig;
   /** Set before a sandbox boot and cleared once postStartCommand ran for that boot. */
   postStartPending: boolean;
+  /**
+   * `id@vN` of each secret the sandbox started with: a runner restarted while it runs opens
+   * these again, and no secret set since. Absent in state saved before this was kept.
+   */
+  startedSecrets?: string[];
 }
 
 /**

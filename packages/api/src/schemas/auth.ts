@@ -22,8 +22,15 @@ const IssuerUrl = Type.String({
     'http:// on 127.0.0.1, ::1 or localhost only',
 });
 
+/** A lower-case e-mail domain of two labels or more, for clients that check before sending. */
+export const emailDomainPattern =
+  '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$';
+
+/** An ID token claim name, for clients that check before sending. */
+export const claimNamePattern = '^[A-Za-z_][A-Za-z0-9_.:-]{0,99}$';
+
 const EmailDomain = Type.String({
-  pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$',
+  pattern: emailDomainPattern,
   maxLength: 253,
   description: 'a lower-case e-mail domain such as example.com',
 });
@@ -31,7 +38,7 @@ const EmailDomain = Type.String({
 export const RequiredClaimSchema = Type.Object(
   {
     name: Type.String({
-      pattern: '^[A-Za-z_][A-Za-z0-9_.:-]{0,99}$',
+      pattern: claimNamePattern,
       description: 'an ID token claim name such as groups or hd',
     }),
     value: Type.String({
@@ -63,11 +70,22 @@ export const PutOidcConfigBody = Type.Object(
         description: 'e-mail domains allowed to sign in (verified e-mail); empty: any',
       }),
     ),
-    requiredClaim: Type.Optional(RequiredClaimSchema),
+    requiredClaim: Type.Optional(
+      Type.Union([RequiredClaimSchema, Type.Null()], {
+        description: 'a claim every ID token must hold; null removes it; left out: kept',
+      }),
+    ),
     storeProfile: Type.Optional(
       Type.Boolean({ description: 'keep name and e-mail of users; off by default' }),
     ),
     defaultRole: Type.Optional(Type.Enum([...signInRoles])),
+    tokenExchange: Type.Optional(
+      Type.Boolean({
+        description:
+          'whether automation may trade an ID token from the provider for a session ' +
+          '(POST /v1/auth/token-exchange); off by default',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -83,6 +101,12 @@ export const OidcConfigSchema = Type.Object(
     requiredClaim: Type.Optional(RequiredClaimSchema),
     storeProfile: Type.Boolean(),
     defaultRole: Type.Enum([...signInRoles]),
+    tokenExchange: Type.Boolean({ description: 'whether token exchange is on' }),
+    redirectUri: Type.String({
+      description:
+        "the sign-in redirect URI to register at the provider: the control plane's " +
+        'public URL + /v1/auth/callback',
+    }),
     updatedBy: Type.String(),
     updatedAt: Timestamp,
   },

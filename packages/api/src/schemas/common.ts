@@ -15,6 +15,14 @@ export const ErrorBodySchema = Type.Object(
     policy: Type.Optional(
       Type.String({ description: 'the organization policy that refused the request' }),
     ),
+    nextVersion: Type.Optional(
+      Type.Integer({ description: "for a secret's version conflict: the version to seal" }),
+    ),
+    tokenKind: Type.Optional(
+      Type.Union([Type.Literal('token'), Type.Literal('session')], {
+        description: 'for a refused token: a sign-in session or an API token',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -138,7 +138,10 @@ export const CreateEnvironmentBody = Type.Object(
     devcontainerPath: Type.Optional(EnvironmentSpecSchema.properties.devcontainerPath),
     class: Type.Optional(ClassName),
     runnerId: Type.Optional(Id),
-    /** A project of the organization policy: its repository patterns and runners apply. */
+    /**
+     * A project of the organization policy: its runners apply, and `repository` is required and
+     * must match one of its repository patterns (the environment receives the project's secrets).
+     */
     project: Type.Optional(ProjectName),
   },
   { additionalProperties: false },

@@ -61,6 +61,15 @@ export const ListTokensQuery = Type.Object(
 );
 
 export const WhoAmIResponse = Type.Object(
-  { userId: Id, orgId: Id, role: Type.String(), scopes: Type.Array(ScopeSchema), tokenId: Id },
+  {
+    userId: Id,
+    orgId: Id,
+    orgName: Type.String({ description: 'what `hangar login --org` and token exchange take' }),
+    role: Type.String(),
+    scopes: Type.Array(ScopeSchema),
+    tokenId: Id,
+  },
   { additionalProperties: false },
 );
+
+export type WhoAmIResponse = Static<typeof WhoAmIResponse>;

@@ -5,7 +5,7 @@ import { defineCommand } from '../command.js';
 import { resolveEnvironment } from '../environments.js';
 import { UsageError } from '../errors.js';
 import { exitCodeOf, runExecStream, type ExecRequest } from '../exec-stream.js';
-import { breakGlassFlags } from '../env-access.js';
+import { breakGlassFlags, breakGlassReason } from '../env-access.js';
 import { gatewayClient, requestAccess, type GatewayAccess } from '../gateway.js';
 import type { Output } from '../output.js';
 import { startDetached } from '../process-client.js';
@@ -145,6 +145,7 @@ export const command = defineCommand({
     const forwardStdin =
       !flags.detach && (flags.stdin || (!flags['no-stdin'] && io.stdin.isTTY !== true));
 
+    const reason = breakGlassReason(flags['break-glass']);
     const { api } = await openSession(io, flags);
     const environment = await resolveEnvironment(api, positionals.env);
     if (environment.status.phase !== 'running') {
@@ -155,7 +156,7 @@ export const command = defineCommand({
       );
     }
     const access = await requestAccess(api, environment.id, ['exec'], {
-      breakGlassReason: flags['break-glass'],
+      breakGlassReason: reason,
     });
     if (flags.detach) return execDetached(out, access, request);
     const stdin = forwardStdin ? io.stdin : undefined;

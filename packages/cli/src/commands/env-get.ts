@@ -18,6 +18,7 @@ export function describeEnvironment(environment: Environment): string[] {
     `phase:       ${status.phase} (desired ${spec.desiredPhase}, since ${status.phaseChangedAt})`,
     `runner:      ${environment.runnerId}`,
     `class:       ${spec.class}`,
+    `project:     ${spec.project ?? '(none)'}`,
     `repository:  ${repositoryText(spec)}`,
   ];
   if (spec.devcontainerPath) lines.push(`devcontainer: ${spec.devcontainerPath}`);

@@ -1,7 +1,25 @@
+import type { Environment } from '@hangar/api';
 import { defineCommand } from '../command.js';
 import { listEnvironments } from '../environments.js';
 import { age, table } from '../output.js';
 import { apiFlags, openSession } from '../session.js';
+
+/** The table `env list` prints for a person. */
+export function environmentTable(environments: readonly Environment[], now: number): string[] {
+  return table(
+    ['NAME', 'ID', 'PHASE', 'DESIRED', 'RUNNER', 'PROJECT', 'REPOSITORY', 'CREATED'],
+    environments.map((environment) => [
+      environment.name,
+      environment.id,
+      environment.status.phase,
+      environment.spec.desiredPhase,
+      environment.runnerId,
+      environment.spec.project ?? '-',
+      environment.spec.repository?.url ?? '-',
+      age(environment.createdAt, now),
+    ]),
+  );
+}
 
 export const command = defineCommand({
   synopsis: '[--all]',
@@ -20,18 +38,7 @@ export const command = defineCommand({
       if (environments.length === 0) {
         return ['no environments; create one with `hangar env create <repo> --wait`'];
       }
-      return table(
-        ['NAME', 'ID', 'PHASE', 'DESIRED', 'RUNNER', 'REPOSITORY', 'CREATED'],
-        environments.map((environment) => [
-          environment.name,
-          environment.id,
-          environment.status.phase,
-          environment.spec.desiredPhase,
-          environment.runnerId,
-          environment.spec.repository?.url ?? '-',
-          age(environment.createdAt, now),
-        ]),
-      );
+      return environmentTable(environments, now);
     });
     return 0;
   },

@@ -14,6 +14,7 @@ import {
 } from '../credentials.js';
 import { HttpClient } from '../http-client.js';
 import type { Io } from '../io.js';
+import { holderOf, replacedText, replaceProblem, type Holder } from '../login-credentials.js';
 import type { Output } from '../output.js';
 
 /** How long the CLI waits for the browser or the device approval. */
@@ -104,6 +105,29 @@ function tryOpenBrowser(io: Io, url: string): void {
   child.unref();
 }
 
+/** The refusal to replace another's credentials, naming the file and the ways around it. */
+function replaceRefusal(path: string, problem: string, ended: boolean): HangarError {
+  return new HangarError(
+    'conflict',
+    `not signed in: ${path} ${problem}, perhaps the owner token \`hangar up\` wrote; ` +
+      'pass --credentials FILE (or set HANGAR_CREDENTIALS) to keep this session in a file of ' +
+      `its own, or --force to replace them${ended ? '; the new session was ended' : ''}`,
+    { fields: [{ field: 'credentials', message: problem }] },
+  );
+}
+
+/** Ends a session that is not kept; a failure leaves it to expire, and says so. */
+async function endSession(out: Output, url: string, token: string): Promise<boolean> {
+  const api = new HttpClient({ baseUrl: url, token, service: 'control plane' });
+  try {
+    await api.post('/v1/auth/logout');
+    return true;
+  } catch (error) {
+    out.warn(`the new session could not be ended and lasts until it expires: ${String(error)}`);
+    return false;
+  }
+}
+
 /** Resolves with what comes first: `work`, Ctrl-C, or the wait limit. */
 async function waitOrStop<T>(io: Io, work: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -191,11 +215,13 @@ async function deviceLogin(
 }
 
 export const command = defineCommand({
-  synopsis: '[--org NAME] [--device] [--no-browser] [--url URL]',
+  synopsis: '[--org NAME] [--device] [--no-browser] [--url URL] [--credentials FILE] [--force]',
   description:
     "Signs in through the organization's OpenID provider and stores the session token in the " +
     'credentials file (mode 0600). By default a browser sign-in: the CLI listens on ' +
-    '127.0.0.1 and prints the address to open; --device prints a code to enter on any device.',
+    '127.0.0.1 and prints the address to open; --device prints a code to enter on any device. ' +
+    "A credentials file holding another user's token (such as the owner's from `hangar up`) " +
+    'is not replaced unless --force; --credentials FILE writes another file instead.',
   spec: {
     flags: {
       org: {
@@ -210,6 +236,15 @@ export const command = defineCommand({
         valueName: 'URL',
         describe: 'control plane URL (default: HANGAR_URL, then the credentials file)',
       },
+      credentials: {
+        type: 'string',
+        valueName: 'FILE',
+        describe: 'write the session here (default: HANGAR_CREDENTIALS, then the file in use)',
+      },
+      force: {
+        type: 'boolean',
+        describe: "replace a credentials file that holds another user's token",
+      },
     },
   },
   async run({ io, out }, { flags }) {
@@ -219,25 +254,36 @@ export const command = defineCommand({
       service: 'control plane',
       unreachableHint: 'check --url or HANGAR_URL',
     });
+    const path = flags.credentials
+      ? resolve(io.cwd, flags.credentials)
+      : await loginCredentialsPath(io);
+    const holder: Holder = await holderOf(path, url);
+    const early = flags.force ? undefined : replaceProblem(holder, undefined);
+    if (early) throw replaceRefusal(path, early, false);
     const session = flags.device
       ? await deviceLogin(io, out, api, flags.org)
       : await browserLogin(io, out, api, { org: flags.org, openBrowser: !flags['no-browser'] });
-    const path = await loginCredentialsPath(io);
+    const problem = flags.force ? undefined : replaceProblem(holder, session.userId);
+    if (problem) {
+      throw replaceRefusal(path, problem, await endSession(out, url, session.token));
+    }
     await writeCredentialsFile(path, {
       controlPlaneUrl: url,
       token: session.token,
       orgId: session.orgId,
     });
+    const replaced = replacedText(holder, session.userId);
     const summary = {
       userId: session.userId,
       orgId: session.orgId,
       tokenId: session.tokenId,
       expiresAt: session.expiresAt,
       credentialsPath: path,
+      replaced: replaced ?? null,
     };
     out.result(summary, () => [
       `signed in as ${session.userId} in ${session.orgId}; the session ends ${session.expiresAt}`,
-      `credentials written to ${path} (mode 0600)`,
+      `credentials written to ${path} (mode 0600)${replaced ? `, replacing ${replaced}` : ''}`,
     ]);
     return 0;
   },

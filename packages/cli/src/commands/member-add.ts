@@ -1,7 +1,7 @@
 import type { Member } from '@hangar/api';
 import { defineCommand } from '../command.js';
 import { apiFlags, openSession } from '../session.js';
-import { describeMember } from './member-list.js';
+import { describeMember, memberRole } from './member-list.js';
 
 export const command = defineCommand({
   synopsis: '--issuer URL --subject SUB --role ROLE',
@@ -34,11 +34,12 @@ export const command = defineCommand({
     },
   },
   async run({ io, out }, { flags }) {
+    const role = memberRole(flags.role, 'role', 'member add');
     const { api } = await openSession(io, flags);
     const member = await api.post<Member>('/v1/members', {
       issuer: flags.issuer,
       subject: flags.subject,
-      role: flags.role,
+      role,
     });
     out.result(member, () => [`added ${describeMember(member)}`]);
     return 0;

@@ -1,4 +1,4 @@
-import type { Member } from '@hangar/api';
+import { memberRoles, type Member, type MemberRole } from '@hangar/api';
 import { defineCommand } from '../command.js';
 import { UsageError } from '../errors.js';
 import { table } from '../output.js';
@@ -13,6 +13,17 @@ export function memberId(text: string, commandPath: string): string {
     `the member must be a user id such as usr_…, got "${text}"; \`hangar member list\` shows them`,
     { commandPath, fields: [{ field: 'member', message: 'must be a user id' }] },
   );
+}
+
+/** A role from the command line, or a usage error listing the roles there are. */
+export function memberRole(text: string, field: string, commandPath: string): MemberRole {
+  const role = memberRoles.find((item) => item === text);
+  if (role) return role;
+  const allowed = memberRoles.join(', ');
+  throw new UsageError(`the role must be one of ${allowed}, got "${text}"`, {
+    commandPath,
+    fields: [{ field, message: `must be one of ${allowed}` }],
+  });
 }
 
 /** One line for a member: id, role and how they sign in. */

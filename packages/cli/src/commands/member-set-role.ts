@@ -1,7 +1,7 @@
 import type { Member } from '@hangar/api';
 import { defineCommand } from '../command.js';
 import { apiFlags, openSession } from '../session.js';
-import { describeMember, memberId } from './member-list.js';
+import { describeMember, memberId, memberRole } from './member-list.js';
 
 export const command = defineCommand({
   synopsis: '<member> <role>',
@@ -22,9 +22,10 @@ export const command = defineCommand({
   },
   async run({ io, out }, { flags, positionals }) {
     const id = memberId(positionals.member, 'member set-role');
+    const role = memberRole(positionals.role, 'role', 'member set-role');
     const { api } = await openSession(io, flags);
     const member = await api.json<Member>('PATCH', `/v1/members/${encodeURIComponent(id)}`, {
-      body: { role: positionals.role },
+      body: { role },
     });
     out.result(member, () => [describeMember(member)]);
     return 0;

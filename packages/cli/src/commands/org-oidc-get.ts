@@ -8,11 +8,13 @@ export function describeOidc(config: OidcConfig): string[] {
   const rows: [string, string][] = [
     ['issuer', config.issuer],
     ['client id', config.clientId],
+    ['redirect URI', `${config.redirectUri} (register it at the provider)`],
     ['client secret', config.clientSecretSet ? 'set (never shown)' : 'not set'],
     ['allowed domains', config.allowedDomains.length ? config.allowedDomains.join(', ') : 'any'],
     ['required claim', claim ? `${claim.name}=${claim.value}` : 'none'],
     ['store profile', config.storeProfile ? 'on (name and e-mail kept)' : 'off'],
     ['default role', config.defaultRole],
+    ['token exchange', config.tokenExchange ? 'on (an ID token gives a 1 h session, once)' : 'off'],
     ['updated', `${config.updatedAt} by ${config.updatedBy}`],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));

@@ -1,4 +1,4 @@
-import type { OidcConfig } from '@hangar/api';
+import { claimNamePattern, emailDomainPattern, type OidcConfig } from '@hangar/api';
 import { defineCommand } from '../command.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
@@ -15,34 +15,80 @@ async function readStdin(io: Io): Promise<string> {
     .replace(/\r?\n$/, '');
 }
 
-function parseClaim(text: string): { name: string; value: string } {
-  const equals = text.indexOf('=');
-  if (equals <= 0 || equals === text.length - 1) {
-    throw new UsageError(`--required-claim must be name=value, got "${text}"`, {
-      commandPath: path,
-      fields: [{ field: 'required-claim', message: 'must be name=value, such as groups=dev' }],
-    });
-  }
-  return { name: text.slice(0, equals), value: text.slice(equals + 1) };
+/** The settings `--clear` removes. */
+const clearable = ['required-claim', 'allowed-domains'] as const;
+
+type Clearable = (typeof clearable)[number];
+
+function usage(flag: string, message: string): UsageError {
+  return new UsageError(`--${flag} ${message}`, {
+    commandPath: path,
+    fields: [{ field: flag, message }],
+  });
 }
 
-function parseSwitch(text: string | undefined): boolean | undefined {
+function parseClaim(text: string): { name: string; value: string } {
+  if (text === '')
+    throw usage('required-claim', 'is empty: to remove it, pass --clear required-claim');
+  const equals = text.indexOf('=');
+  if (equals <= 0 || equals === text.length - 1) {
+    throw usage('required-claim', `must be name=value, such as groups=dev, got "${text}"`);
+  }
+  const name = text.slice(0, equals);
+  if (!new RegExp(claimNamePattern).test(name)) {
+    throw usage(
+      'required-claim',
+      `has the claim name "${name}": a name is a letter or _, then up to 99 letters, digits ` +
+        'and _ . : -',
+    );
+  }
+  return { name, value: text.slice(equals + 1) };
+}
+
+function checkDomains(domains: readonly string[]): void {
+  const pattern = new RegExp(emailDomainPattern);
+  for (const domain of domains) {
+    if (domain === '') {
+      throw usage('allowed-domain', 'is empty: to allow any domain, pass --clear allowed-domains');
+    }
+    if (domain.length > 253 || !pattern.test(domain)) {
+      throw usage(
+        'allowed-domain',
+        `must be a lower-case e-mail domain such as example.com, got "${domain}"`,
+      );
+    }
+  }
+}
+
+function parseClear(values: readonly string[]): Set<Clearable> {
+  const cleared = new Set<Clearable>();
+  for (const value of values) {
+    const known = clearable.find((name) => name === value);
+    if (!known) throw usage('clear', `must be ${clearable.join(' or ')}, got "${value}"`);
+    cleared.add(known);
+  }
+  return cleared;
+}
+
+function parseSwitch(flag: string, text: string | undefined): boolean | undefined {
   if (text === undefined) return undefined;
   if (text === 'on' || text === 'off') return text === 'on';
-  throw new UsageError(`--store-profile must be on or off, got "${text}"`, {
+  throw new UsageError(`--${flag} must be on or off, got "${text}"`, {
     commandPath: path,
-    fields: [{ field: 'store-profile', message: 'must be on or off' }],
+    fields: [{ field: flag, message: 'must be on or off' }],
   });
 }
 
 export const command = defineCommand({
   synopsis:
     '--issuer URL --client-id ID [--client-secret-stdin] [--allowed-domain D]... ' +
-    '[--required-claim name=value] [--store-profile on|off] [--default-role member|auditor]',
+    '[--required-claim name=value] [--clear required-claim|allowed-domains]... ' +
+    '[--store-profile on|off] [--default-role member|auditor] [--token-exchange on|off]',
   description:
     "Sets the organization's OpenID provider (owners and admins). The control plane reads the " +
     "issuer's discovery document first. The client secret is read from stdin, never from an " +
-    'argument; leave --client-secret-stdin out to keep the stored one.',
+    'argument; leave --client-secret-stdin out to keep the stored one, and any other setting ' +
+    'out to keep it. It prints the redirect URI to register at the provider.',
   spec: {
     flags: {
       ...apiFlags,
@@ -65,6 +111,12 @@ export const command = defineCommand({
         valueName: 'NAME=VALUE',
         describe: 'a claim every ID token must hold',
       },
+      clear: {
+        type: 'string',
+        valueName: 'SETTING',
+        multiple: true,
+        describe: 'remove a setting: required-claim, or allowed-domains (then any domain)',
+      },
       'store-profile': {
         type: 'string',
         valueName: 'on|off',
@@ -75,11 +127,27 @@ export const command = defineCommand({
         valueName: 'ROLE',
         describe: 'the role of users made at first sign-in: member (default) or auditor',
       },
+      'token-exchange': {
+        type: 'string',
+        valueName: 'on|off',
+        describe: 'let automation trade a provider ID token for a 1 h session (default off)',
+      },
     },
   },
   async run({ io, out }, { flags }) {
-    const storeProfile = parseSwitch(flags['store-profile']);
-    const claim = flags['required-claim'] ? parseClaim(flags['required-claim']) : undefined;
+    const storeProfile = parseSwitch('store-profile', flags['store-profile']);
+    const tokenExchange = parseSwitch('token-exchange', flags['token-exchange']);
+    const cleared = parseClear(flags.clear);
+    const claimText = flags['required-claim'];
+    const claim = claimText === undefined ? undefined : parseClaim(claimText);
+    const domains = flags['allowed-domain'];
+    checkDomains(domains);
+    if (claim && cleared.has('required-claim')) {
+      throw usage('clear', 'required-claim cannot go with --required-claim: pass one of them');
+    }
+    if (domains.length > 0 && cleared.has('allowed-domains')) {
+      throw usage('clear', 'allowed-domains cannot go with --allowed-domain: pass one of them');
+    }
     const role = flags['default-role'];
     if (role !== undefined && role !== 'member' && role !== 'auditor') {
       throw new UsageError(`--default-role must be member or auditor, got "${role}"`, {
@@ -99,10 +167,13 @@ export const command = defineCommand({
       issuer: flags.issuer,
       clientId: flags['client-id'],
       ...(secret !== undefined ? { clientSecret: secret } : {}),
-      ...(flags['allowed-domain'].length > 0 ? { allowedDomains: flags['allowed-domain'] } : {}),
+      ...(domains.length > 0 ? { allowedDomains: domains } : {}),
+      ...(cleared.has('allowed-domains') ? { allowedDomains: [] } : {}),
       ...(claim ? { requiredClaim: claim } : {}),
+      ...(cleared.has('required-claim') ? { requiredClaim: null } : {}),
       ...(storeProfile !== undefined ? { storeProfile } : {}),
       ...(role !== undefined ? { defaultRole: role } : {}),
+      ...(tokenExchange !== undefined ? { tokenExchange } : {}),
     };
     const config = await api.json<OidcConfig>('PUT', '/v1/org/oidc', { body });
     out.result(config, () => describeOidc(config));

@@ -1,5 +1,7 @@
 import type { OrgPolicy, ProjectRule } from '@hangar/api';
+import { describeAgentPolicy } from '../agent-policy-text.js';
 import { defineCommand } from '../command.js';
+import { describeEgressPolicy } from '../egress-policy-text.js';
 import { apiFlags, openSession } from '../session.js';
 
 /** Minutes as the duration flags take them: `45m`, `8h`, `2d`. */
@@ -37,6 +39,8 @@ export function describePolicy(policy: OrgPolicy): string[] {
   ];
   const lines = rows.map(([label, value]) => `${`${label}:`.padEnd(22)}${value}`);
   lines.push(...(policy.projects ?? []).map(projectLine));
+  lines.push(...describeAgentPolicy(policy.agents, 22));
+  lines.push(...describeEgressPolicy(policy.egress, 22));
   if (policy.updatedBy) {
     lines.push(`${'updated:'.padEnd(22)}${policy.updatedAt ?? '-'} by ${policy.updatedBy}`);
   } else {
@@ -49,7 +53,7 @@ export const command = defineCommand({
   synopsis: '',
   description:
     'Shows every rule of the organization policy: port sharing, repositories, classes, ' +
-    'running limits, idle stop, lifetime, break-glass and projects.',
+    'running limits, idle stop, lifetime, break-glass, projects, agents and egress.',
   spec: { flags: { ...apiFlags } },
   async run({ io, out }, { flags }) {
     const { api } = await openSession(io, flags);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { HangarError, type OrgPolicy, type UpdateOrgPolicyBody } from '@hangar/api';
 import { defineCommand } from '../command.js';
+import { readEgressFile } from '../egress-policy-text.js';
 import { UsageError } from '../errors.js';
 import { parseLevel, shareLevels } from '../port-shares.js';
 import { apiFlags, openSession } from '../session.js';
@@ -78,6 +79,23 @@ async function projectsFrom(path: string | undefined, cwd: string): Promise<unkn
   return parsed as unknown[];
 }
 
+/** The JSON object of the agent policy in FILE; the control plane checks each member. */
+async function agentsFrom(path: string | undefined, cwd: string): Promise<object | undefined> {
+  if (path === undefined) return undefined;
+  const shape = 'a JSON object such as {"allowedTools": [...], "maxRunningPerUser": 2}';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(resolve(cwd, path), 'utf8')) as unknown;
+  } catch (error: unknown) {
+    const reason = error instanceof SyntaxError ? 'is not JSON' : 'cannot be read';
+    throw usage('agents-file', `${reason}: it must hold ${shape}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw usage('agents-file', `must hold ${shape}`);
+  }
+  return parsed;
+}
+
 /** A refusal of the control plane, with the flags that set the fields it names. */
 function withFlagNames(error: unknown): unknown {
   if (!(error instanceof HangarError) || error.code !== 'invalid_request') return error;
@@ -100,7 +118,8 @@ export const command = defineCommand({
   synopsis:
     '[--max-port-share-level L] [--allow-repository PATTERN]... [--allow-class C]... ' +
     '[--max-running-per-user N] [--max-running-per-org N] [--idle-stop-after 30m] ' +
-    '[--max-lifetime 8h] [--break-glass on|off] [--projects-file FILE] [--clear RULE]...',
+    '[--max-lifetime 8h] [--break-glass on|off] [--projects-file FILE] [--agents-file FILE] ' +
+    '[--egress-file FILE] [--clear RULE]...',
   description:
     'Changes the organization policy (owners and admins): each flag sets one rule, rules not ' +
     'named stay as they are, and --clear RULE lifts one (no restriction, break-glass off). ' +
@@ -163,6 +182,20 @@ export const command = defineCommand({
         valueName: 'FILE',
         describe: 'a JSON array of projects: [{"name", "repositoryPatterns", "runners"}]',
       },
+      'agents-file': {
+        type: 'string',
+        valueName: 'FILE',
+        describe:
+          'a JSON agent policy: allowedTools, deniedCommandPatterns, writablePaths, ' +
+          'maxRunningPerUser, maxRunningPerOrg, model',
+      },
+      'egress-file': {
+        type: 'string',
+        valueName: 'FILE',
+        describe:
+          'a JSON egress policy: {"default", "classes": {CLASS: rule}, "agents"}, each rule ' +
+          '{"mode": none|allowlist|open, "allow": [{"host", "ports"}], "allowPrivate": [CIDR]}',
+      },
       clear: {
         type: 'string',
         valueName: 'RULE',
@@ -186,6 +219,13 @@ export const command = defineCommand({
     body.maxLifetimeMin = minutesOf('max-lifetime', flags['max-lifetime']);
     body.breakGlass = onOff(flags['break-glass']);
     body.projects = await projectsFrom(flags['projects-file'], io.cwd);
+    body.agents = await agentsFrom(flags['agents-file'], io.cwd);
+    const egressFile = flags['egress-file'];
+    if (egressFile !== undefined) {
+      const egress = await readEgressFile(egressFile, io.cwd);
+      if (typeof egress === 'string') throw usage('egress-file', egress);
+      body.egress = egress;
+    }
     for (const rule of flags.clear.map(ruleNamed)) {
       if (body[rule] !== undefined) {
         throw usage('clear', `names ${flagOfRule[rule]}, which this command also sets`);

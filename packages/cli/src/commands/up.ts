@@ -8,7 +8,7 @@ import type { Output } from '../output.js';
 import { startControlPlaneHere } from '../servers/control-plane.js';
 import { serveUntilStopped } from '../servers/foreground.js';
 import { createLocalRunnerRecord, hasRunnerIdentity } from '../servers/local-runner.js';
-import { logLevelFlag, logLevelFrom } from '../servers/log-level.js';
+import { httpUrlFlag, logLevelFlag, logLevelFrom } from '../servers/log-level.js';
 import { startRunnerHere, type StartedRunner } from '../servers/runner-module.js';
 
 const tokenTtlS = 30 * 86400;
@@ -60,7 +60,7 @@ function guidance(out: Output, summary: UpSummary, defaultHome: boolean): void {
 }
 
 export const command = defineCommand({
-  synopsis: '[--home DIR] [--port N] [--gateway-port N] [--database URL]',
+  synopsis: '[--home DIR] [--port N] [--gateway-port N] [--database URL] [--public-url URL]',
   description:
     'Runs Hangar on this machine until Ctrl-C: a control plane on 127.0.0.1 (SQLite in ' +
     '<home>/control-plane unless --database), an owner whose new 30-day token goes to ' +
@@ -89,11 +89,19 @@ export const command = defineCommand({
         valueName: 'URL',
         describe: 'sqlite:<path> or postgres://… (default: SQLite in <home>/control-plane)',
       },
+      'public-url': {
+        type: 'string',
+        valueName: 'URL',
+        describe:
+          'the URL clients, the runner and the OpenID redirect use, when not ' +
+          'http://127.0.0.1:<port>',
+      },
       'log-level': { ...logLevelFlag, describe: `${logLevelFlag.describe} (default warn)` },
     },
   },
   async run({ io, out }, { flags }) {
     const logLevel = logLevelFrom(flags['log-level'], 'warn', 'up');
+    const publicUrl = httpUrlFlag('public-url', flags['public-url'], 'up');
     const home = flags.home ? resolve(io.cwd, flags.home) : hangarHome(io);
     await prepareHome(home);
     const cp = await startControlPlaneHere(
@@ -102,7 +110,10 @@ export const command = defineCommand({
         host: '127.0.0.1',
         port: flags.port ?? 7700,
         logLevel,
+        // One machine: a provider run beside it on loopback may be used.
+        oidcAllowHttpLoopbackIssuers: true,
         ...(flags.database ? { databaseUrl: flags.database } : {}),
+        ...(publicUrl ? { publicUrl } : {}),
       },
       io.stderr,
     );

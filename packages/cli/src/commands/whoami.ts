@@ -1,21 +1,16 @@
+import type { WhoAmIResponse } from '@hangar/api';
 import { defineCommand } from '../command.js';
 import { apiFlags, openSession } from '../session.js';
 
-interface WhoAmI {
-  userId: string;
-  orgId: string;
-  role: string;
-  scopes: string[];
-  tokenId: string;
-}
-
 export const command = defineCommand({
   synopsis: '',
-  description: 'Shows who the API token belongs to, its scopes, and where it was found.',
+  description:
+    'Shows who the API token belongs to, its organization (the name `hangar login --org` ' +
+    'takes), its scopes, and where it was found.',
   spec: { flags: { ...apiFlags } },
   async run({ io, out }, { flags }) {
     const { api, credentials } = await openSession(io, flags);
-    const me = await api.get<WhoAmI>('/v1/whoami');
+    const me = await api.get<WhoAmIResponse>('/v1/whoami');
     const value = {
       ...me,
       controlPlaneUrl: credentials.controlPlaneUrl,
@@ -23,7 +18,7 @@ export const command = defineCommand({
     };
     out.result(value, () => [
       `user:          ${me.userId} (${me.role})`,
-      `organization:  ${me.orgId}`,
+      `organization:  ${me.orgName} (${me.orgId})`,
       `token:         ${me.tokenId}, from ${credentials.tokenSource}`,
       `scopes:        ${me.scopes.join(' ')}`,
       `control plane: ${credentials.controlPlaneUrl}`,

@@ -10,6 +10,8 @@ export interface ControlPlaneStartInput {
   databaseUrl?: string;
   publicUrl?: string;
   logLevel: LogLevel;
+  /** Lets organizations name an http:// OpenID provider on loopback (one-machine setups). */
+  oidcAllowHttpLoopbackIssuers?: boolean;
 }
 
 /** A listen failure in words: the address, and what to do about it. */
@@ -52,6 +54,7 @@ export async function startControlPlaneHere(
         logLevel: input.logLevel,
         ...(input.databaseUrl ? { databaseUrl: input.databaseUrl } : {}),
         ...(input.publicUrl ? { publicUrl: input.publicUrl } : {}),
+        ...(input.oidcAllowHttpLoopbackIssuers ? { oidcAllowHttpLoopbackIssuers: true } : {}),
       },
       { logger },
     );

@@ -30,6 +30,8 @@ export async function startTestControlPlane(
       dataDir,
       port: 0,
       logLevel: 'silent',
+      // As `hangar up` does: the OIDC command tests use a provider on loopback.
+      oidcAllowHttpLoopbackIssuers: true,
       ...(options.operationTimeoutMs ? { operationTimeoutMs: options.operationTimeoutMs } : {}),
     },
     { logger: createLogger({ level: 'silent' }) },

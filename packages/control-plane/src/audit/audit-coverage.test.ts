@@ -114,7 +114,24 @@ async function cases(t: TestControlPlane): Promise<Record<string, Case>> {
       const made = await addUser(t.cp.context, { orgId: t.owner.orgId, role: 'member' });
       return t.request('DELETE', `/v1/members/${made.userId}`);
     },
+    'POST /v1/agent-tasks': agentTask,
+    'POST /v1/agent-tasks/:id/stop': async (t) => {
+      const made = await agentTask(t);
+      return t.request('POST', `/v1/agent-tasks/${String(made.body.id)}/stop`);
+    },
   };
+}
+
+/** An agent task in a fresh environment of the owner's (the shared ones are stopped by then). */
+async function agentTask(t: TestControlPlane) {
+  const environment = await createEnvironment(t);
+  return t.request('POST', '/v1/agent-tasks', {
+    body: {
+      environmentId: environment.id,
+      promptSha256: 'a'.repeat(64),
+      model: { api: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'audited' },
+    },
+  });
 }
 
 /** Sets the organization's provider to a real one, which is only read while the PUT runs. */
@@ -150,7 +167,7 @@ function ed25519Line(rawBase64url: string): string {
 for (const backend of testBackends()) {
   describe(`audit coverage on ${backend.kind}`, () => {
     test('every state-changing route writes an audit record with its request id', async () => {
-      const t = await startTestControlPlane(backend);
+      const t = await startTestControlPlane(backend, { oidcAllowHttpLoopbackIssuers: true });
       try {
         const table = await cases(t);
         const mutating = t.cp.routes.filter(

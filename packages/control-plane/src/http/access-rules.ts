@@ -23,6 +23,8 @@ export const builders: readonly Role[] = ['owner', 'admin', 'member'];
 export const admins: readonly Role[] = ['owner', 'admin'];
 export const runnerAdmins: readonly Role[] = ['owner', 'admin', 'runner-admin'];
 export const auditReaders: readonly Role[] = ['owner', 'admin', 'auditor'];
+/** Everyone but auditors, who read the audit log and nothing else. */
+export const orgReaders: readonly Role[] = ['owner', 'admin', 'member', 'runner-admin'];
 
 export function userRule(
   scope: Scope | 'any',

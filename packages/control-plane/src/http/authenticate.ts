@@ -64,10 +64,8 @@ export function authenticateFor(context: Context, rule: AccessRule) {
         action: 'auth.failure',
         reason: check.reason === 'removed' ? 'user removed' : `token ${check.reason}`,
       }).catch(() => undefined);
-      if (check.reason === 'expired') {
-        throw new HangarError('token_expired', 'the API token has expired; create a new one');
-      }
-      throw new HangarError('unauthenticated', `the API token is ${tokenWord(check.reason)}`);
+      const kind = check.row && (check.row.kind === 'session' ? 'session' : 'token');
+      throw tokenRefusal(check.reason, kind);
     }
     await touchApiToken(context.db, check.row);
     const role = check.row.role as Role;
@@ -94,8 +92,35 @@ export function authenticateFor(context: Context, rule: AccessRule) {
   };
 }
 
+/**
+ * The refusal of a known token, saying how to get another: a session (from `hangar login`) is
+ * signed in again, an API token is made again. `details.tokenKind` tells clients which it was;
+ * a token not found has no kind.
+ */
+function tokenRefusal(reason: TokenRefusal, kind: 'token' | 'session' | undefined): HangarError {
+  const details = kind ? { tokenKind: kind } : {};
+  if (kind === 'session' && reason !== 'removed') {
+    const signIn = 'sign in again with `hangar login`';
+    if (reason === 'expired') {
+      return new HangarError('token_expired', `the session has expired; ${signIn}`, { details });
+    }
+    const why = reason === 'revoked' ? 'has ended (signed out or revoked)' : 'is not valid';
+    return new HangarError('unauthenticated', `the session ${why}; ${signIn}`, { details });
+  }
+  if (reason === 'expired') {
+    return new HangarError('token_expired', 'the API token has expired; create a new one', {
+      details,
+    });
+  }
+  const what = kind === 'session' ? 'session' : 'API token';
+  return new HangarError('unauthenticated', `the ${what} is ${tokenWord(reason)}`, { details });
+}
+
 function tokenWord(reason: Exclude<TokenRefusal, 'expired'>): string {
-  if (reason === 'revoked') return 'revoked; create a new one';
+  if (reason === 'revoked') return 'revoked, or made with one that is; create a new one';
+  if (reason === 'too deep') {
+    return 'made through more tokens than allowed; create a new one with your session';
+  }
   if (reason === 'removed') {
     return 'of a user removed from the organization; an owner or admin may add them again';
   }

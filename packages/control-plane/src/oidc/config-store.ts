@@ -21,6 +21,8 @@ export interface OrgOidcConfig {
   requiredClaim: RequiredClaim | undefined;
   storeProfile: boolean;
   defaultRole: SignInRole;
+  /** Whether an ID token from the provider may be traded for a session (`token-exchange`). */
+  tokenExchange: boolean;
   updatedBy: string;
   updatedAt: number;
 }
@@ -34,6 +36,7 @@ interface ConfigRow {
   required_claim: string | null;
   store_profile: number;
   default_role: string;
+  token_exchange: number;
   updated_by: string;
   updated_at: number;
   [key: string]: string | number | null;
@@ -58,6 +61,7 @@ function fromRow(row: ConfigRow, dataKey: DataKey): OrgOidcConfig {
     requiredClaim: claim as RequiredClaim | undefined,
     storeProfile: Number(row.store_profile) === 1,
     defaultRole: row.default_role === 'auditor' ? 'auditor' : 'member',
+    tokenExchange: Number(row.token_exchange) === 1,
     updatedBy: row.updated_by,
     updatedAt: Number(row.updated_at),
   };
@@ -72,8 +76,11 @@ export async function oidcConfigOf(
   return rows[0] ? fromRow(rows[0], dataKey) : undefined;
 }
 
-/** The public view: never the secret, only whether there is one. */
-export function toOidcConfig(config: OrgOidcConfig): OidcConfig {
+/**
+ * The public view: never the secret, only whether there is one; `redirectUri` is the callback
+ * of this control plane, to register at the provider.
+ */
+export function toOidcConfig(config: OrgOidcConfig, redirectUri: string): OidcConfig {
   return {
     issuer: config.issuer,
     clientId: config.clientId,
@@ -82,6 +89,8 @@ export function toOidcConfig(config: OrgOidcConfig): OidcConfig {
     ...(config.requiredClaim ? { requiredClaim: config.requiredClaim } : {}),
     storeProfile: config.storeProfile,
     defaultRole: config.defaultRole,
+    tokenExchange: config.tokenExchange,
+    redirectUri,
     updatedBy: config.updatedBy,
     updatedAt: new Date(config.updatedAt).toISOString(),
   };
@@ -97,21 +106,51 @@ function invalid(field: string, message: string): HangarError {
   });
 }
 
+/** The one answer to any discovery failure, so the issuer cannot probe what the host reaches. */
+function discoveryRefusal(): HangarError {
+  return invalid(
+    'issuer',
+    'could not be used: its discovery document could not be read, or does not describe this ' +
+      'issuer with the endpoints and algorithms sign-in needs; check the URL and that the ' +
+      "provider is up (the control plane's log has the detail)",
+  );
+}
+
+/**
+ * Reads the issuer's discovery document afresh. Every failure, unreachable or wrong, gets the
+ * same answer; what went wrong goes to the log only.
+ */
+async function checkDiscovery(context: Context, orgId: string, issuer: string): Promise<void> {
+  forgetProviderMetadata(issuer);
+  try {
+    await providerMetadata(issuer, {
+      allowHttpLoopback: context.config.oidcAllowHttpLoopbackIssuers,
+    });
+  } catch (error) {
+    context.logger.warn(
+      { component: 'oidc', orgId, issuer, reason: error instanceof Error ? error.message : '' },
+      'the OpenID provider discovery document was refused',
+    );
+    throw discoveryRefusal();
+  }
+}
+
 /**
  * Saves the organization's provider after reading its discovery document, which must name this
- * issuer exactly and the endpoints sign-in needs. A client secret left out keeps the stored one.
- * Audited as `org.oidc.update` with old and new values, never the secret.
+ * issuer exactly and the endpoints sign-in needs. A client secret left out keeps the stored one,
+ * and so does a setting left out; a `requiredClaim` of null removes it. Audited as `org.oidc.update` with old and new values, never the secret.
  */
 export async function putOidcConfig(
   context: Context,
   principal: UserPrincipal,
   body: PutOidcConfigBody,
   meta: RequestMeta,
-): Promise<OidcConfig> {
-  const problem = providerUrlProblem(body.issuer);
+): Promise<OrgOidcConfig> {
+  const problem = providerUrlProblem(body.issuer, {
+    allowHttpLoopback: context.config.oidcAllowHttpLoopbackIssuers,
+  });
   if (problem) throw invalid('issuer', problem);
-  forgetProviderMetadata(body.issuer);
-  await providerMetadata(body.issuer);
+  await checkDiscovery(context, principal.orgId, body.issuer);
   return context.db.transaction(async (tx) => {
     const old = await oidcConfigOf(tx, context.dataKey, principal.orgId);
     const clientSecret = body.clientSecret ?? old?.clientSecret;
@@ -124,9 +163,11 @@ export async function putOidcConfig(
       clientId: body.clientId,
       clientSecret,
       allowedDomains: body.allowedDomains ?? old?.allowedDomains ?? [],
-      requiredClaim: body.requiredClaim ?? old?.requiredClaim,
+      requiredClaim:
+        body.requiredClaim === null ? undefined : (body.requiredClaim ?? old?.requiredClaim),
       storeProfile: body.storeProfile ?? old?.storeProfile ?? false,
       defaultRole: body.defaultRole ?? old?.defaultRole ?? 'member',
+      tokenExchange: body.tokenExchange ?? old?.tokenExchange ?? false,
       updatedBy: principal.userId,
       updatedAt: Date.now(),
     };
@@ -138,6 +179,7 @@ export async function putOidcConfig(
       next.requiredClaim ? JSON.stringify(next.requiredClaim) : null,
       next.storeProfile ? 1 : 0,
       next.defaultRole,
+      next.tokenExchange ? 1 : 0,
       next.updatedBy,
       next.updatedAt,
     ];
@@ -145,15 +187,16 @@ export async function putOidcConfig(
       await tx.execute(
         `UPDATE oidc_configs SET issuer = ?, client_id = ?, client_secret_sealed = ?,
            allowed_domains = ?, required_claim = ?, store_profile = ?, default_role = ?,
-           updated_by = ?, updated_at = ?
+           token_exchange = ?, updated_by = ?, updated_at = ?
          WHERE org_id = ?`,
         [...values, principal.orgId],
       );
     } else {
       await tx.execute(
         `INSERT INTO oidc_configs (issuer, client_id, client_secret_sealed, allowed_domains,
-           required_claim, store_profile, default_role, updated_by, updated_at, org_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           required_claim, store_profile, default_role, token_exchange, updated_by, updated_at,
+           org_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [...values, principal.orgId],
       );
     }
@@ -169,7 +212,7 @@ export async function putOidcConfig(
         clientSecretChanged: old === undefined || old.clientSecret !== clientSecret,
       },
     });
-    return toOidcConfig(next);
+    return next;
   });
 }
 
@@ -200,7 +243,7 @@ type Shown = Record<string, string | boolean | null>;
 function shown(config: OrgOidcConfig | undefined): Shown {
   if (!config) {
     const none = { issuer: null, clientId: null, allowedDomains: null, requiredClaim: null };
-    return { ...none, storeProfile: null, defaultRole: null };
+    return { ...none, storeProfile: null, defaultRole: null, tokenExchange: null };
   }
   const claim = config.requiredClaim;
   return {
@@ -210,6 +253,7 @@ function shown(config: OrgOidcConfig | undefined): Shown {
     requiredClaim: claim ? `${claim.name}=${claim.value}`.slice(0, 1000) : null,
     storeProfile: config.storeProfile,
     defaultRole: config.defaultRole,
+    tokenExchange: config.tokenExchange,
   };
 }
 

@@ -16,11 +16,18 @@ const asymmetric = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$|^ES256K$/;
 const fetchTimeoutMs = 10_000;
 const cacheMs = 5 * 60_000;
 
+/** Which provider URLs the control plane's configuration allows beyond https. */
+export interface ProviderUrlRules {
+  /** http on 127.0.0.1, ::1 or localhost (`oidcAllowHttpLoopbackIssuers`): one-machine setups. */
+  allowHttpLoopback: boolean;
+}
+
 /**
- * A provider URL Hangar will talk to: https, or http on the loopback interface only (a provider
- * run on the same machine, as in tests and trials). No credentials, query or fragment.
+ * A provider URL Hangar will talk to: https, or, when the configuration allows it, http on the
+ * loopback interface (a provider run on the same machine, as in tests and trials). No
+ * credentials, query or fragment.
  */
-export function providerUrlProblem(value: string): string | null {
+export function providerUrlProblem(value: string, rules: ProviderUrlRules): string | null {
   let url: URL;
   try {
     url = new URL(value);
@@ -30,8 +37,16 @@ export function providerUrlProblem(value: string): string | null {
   if (url.username || url.password) return 'must not hold a user name or password';
   if (url.search || url.hash) return 'must not have a query or fragment';
   if (url.protocol === 'https:') return null;
-  if (url.protocol === 'http:' && loopbackHosts.has(url.hostname)) return null;
-  return 'must be https://, or http:// on 127.0.0.1, ::1 or localhost only';
+  if (url.protocol === 'http:' && loopbackHosts.has(url.hostname)) {
+    if (rules.allowHttpLoopback) return null;
+    return (
+      'must be https://; http:// on the loopback interface is allowed only when the control ' +
+      'plane is configured with oidcAllowHttpLoopbackIssuers (as `hangar up` is)'
+    );
+  }
+  return rules.allowHttpLoopback
+    ? 'must be https://, or http:// on 127.0.0.1, ::1 or localhost only'
+    : 'must be https://';
 }
 
 function invalid(field: string, message: string): HangarError {
@@ -41,19 +56,30 @@ function invalid(field: string, message: string): HangarError {
 }
 
 /** The document's field as a provider URL, or an error naming the field of the document. */
-function endpoint(document: Record<string, unknown>, name: string, required: true): string;
 function endpoint(
   document: Record<string, unknown>,
   name: string,
+  rules: ProviderUrlRules,
+  required: true,
+): string;
+function endpoint(
+  document: Record<string, unknown>,
+  name: string,
+  rules: ProviderUrlRules,
   required: false,
 ): string | undefined;
-function endpoint(document: Record<string, unknown>, name: string, required: boolean) {
+function endpoint(
+  document: Record<string, unknown>,
+  name: string,
+  rules: ProviderUrlRules,
+  required: boolean,
+) {
   const value = document[name];
   if (value === undefined && !required) return undefined;
   if (typeof value !== 'string') {
     throw invalid('issuer', `has a discovery document without ${name}; check the issuer URL`);
   }
-  const problem = providerUrlProblem(value);
+  const problem = providerUrlProblem(value, rules);
   if (problem) throw invalid('issuer', `has a discovery document whose ${name} ${problem}`);
   return value;
 }
@@ -63,8 +89,11 @@ function endpoint(document: Record<string, unknown>, name: string, required: boo
  * exactly, and it must name the authorization, token and JWKS endpoints. Errors name the field
  * `issuer` and what was wrong with the document.
  */
-export async function fetchProviderMetadata(issuer: string): Promise<ProviderMetadata> {
-  const problem = providerUrlProblem(issuer);
+export async function fetchProviderMetadata(
+  issuer: string,
+  rules: ProviderUrlRules,
+): Promise<ProviderMetadata> {
+  const problem = providerUrlProblem(issuer, rules);
   if (problem) throw invalid('issuer', problem);
   const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
   let document: Record<string, unknown>;
@@ -112,12 +141,12 @@ export async function fetchProviderMetadata(issuer: string): Promise<ProviderMet
   if (Array.isArray(challenges) && !challenges.includes('S256')) {
     throw invalid('issuer', 'does not support PKCE with S256 (code_challenge_methods_supported)');
   }
-  const device = endpoint(document, 'device_authorization_endpoint', false);
+  const device = endpoint(document, 'device_authorization_endpoint', rules, false);
   return {
     issuer,
-    authorizationEndpoint: endpoint(document, 'authorization_endpoint', true),
-    tokenEndpoint: endpoint(document, 'token_endpoint', true),
-    jwksUri: endpoint(document, 'jwks_uri', true),
+    authorizationEndpoint: endpoint(document, 'authorization_endpoint', rules, true),
+    tokenEndpoint: endpoint(document, 'token_endpoint', rules, true),
+    jwksUri: endpoint(document, 'jwks_uri', rules, true),
     ...(device ? { deviceAuthorizationEndpoint: device } : {}),
     idTokenAlgorithms,
   };
@@ -132,10 +161,13 @@ function reasonOf(error: unknown): string {
 const cache = new Map<string, { metadata: ProviderMetadata; until: number }>();
 
 /** `fetchProviderMetadata`, kept for a few minutes per issuer: sign-ins need it at each step. */
-export async function providerMetadata(issuer: string): Promise<ProviderMetadata> {
+export async function providerMetadata(
+  issuer: string,
+  rules: ProviderUrlRules,
+): Promise<ProviderMetadata> {
   const cached = cache.get(issuer);
   if (cached && cached.until > Date.now()) return cached.metadata;
-  const metadata = await fetchProviderMetadata(issuer);
+  const metadata = await fetchProviderMetadata(issuer, rules);
   cache.set(issuer, { metadata, until: Date.now() + cacheMs });
   return metadata;
 }

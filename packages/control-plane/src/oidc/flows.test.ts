@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { AuditRecord, SessionTokenResponse, StartDeviceResponse } from '@hangar/api';
 import { testBackends } from '../storage/testing.js';
@@ -123,7 +124,8 @@ for (const backend of testBackends()) {
         const stored = await everyRow(f);
         const account = f.provider.accountOf('alice');
         assert.ok(account.email && account.name);
-        assert.ok(stored.includes(`oidc:${f.provider.issuer}#alice`), 'issuer and subject only');
+        const key = `oidc:${f.t.owner.orgId}:${f.provider.issuer}#alice`;
+        assert.ok(stored.includes(key), 'organization, issuer and subject only');
         assert.ok(!stored.includes(account.email), 'no e-mail stored by default');
         assert.ok(!stored.includes(account.name), 'no name stored by default');
         assert.ok(!stored.includes(f.provider.clientSecret), 'the client secret is sealed');
@@ -242,6 +244,8 @@ for (const backend of testBackends()) {
             aud: f.provider.clientId,
             iat: now,
             exp: now + 300,
+            // Each ID token is traded once; this one is new each time.
+            jti: randomUUID(),
             ...f.provider.accountOf(subject),
           });
           return f.t.request<SessionTokenResponse>('POST', '/v1/auth/token-exchange', {

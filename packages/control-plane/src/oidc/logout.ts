@@ -1,27 +1,6 @@
 import type { Context, RequestMeta } from '../context.js';
 import { actorOf, type UserPrincipal } from '../http/principal.js';
-import type { Queryable } from '../storage/database.js';
-
-/** How deep a chain of tokens made with tokens is followed. */
-const maxDepth = 100;
-
-/** The ids of the unrevoked tokens made with `id`, their children too. */
-async function descendantsOf(tx: Queryable, id: string): Promise<string[]> {
-  const seen = new Set([id]);
-  const active: string[] = [];
-  let level = [id];
-  for (let depth = 0; level.length > 0 && depth < maxDepth; depth += 1) {
-    const rows = await tx.query<{ id: string; revoked_at: number | null }>(
-      `SELECT id, revoked_at FROM api_tokens WHERE parent_id IN (${level.map(() => '?').join(', ')})`,
-      level,
-    );
-    const fresh = rows.filter((row) => !seen.has(row.id));
-    for (const row of fresh) seen.add(row.id);
-    active.push(...fresh.filter((row) => row.revoked_at === null).map((row) => row.id));
-    level = fresh.map((row) => row.id);
-  }
-  return active;
-}
+import { activeDescendants } from '../services/token-lineage.js';
 
 /**
  * Ends the session (or token) the request came with, and every token made with it, recorded
@@ -38,7 +17,9 @@ export async function logout(
       `SELECT kind FROM api_tokens WHERE id = ? ${context.db.forUpdate}`,
       [principal.tokenId],
     );
-    const children = await descendantsOf(tx, principal.tokenId);
+    const children = (await activeDescendants(tx, context.db.forUpdate, principal.tokenId)).map(
+      (row) => row.id,
+    );
     for (const id of [principal.tokenId, ...children]) {
       await tx.execute('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [
         now,

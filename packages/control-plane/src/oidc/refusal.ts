@@ -16,13 +16,14 @@ export type SignInRefusalReason =
   | 'domain not allowed'
   | 'claim missing'
   | 'user removed'
-  | 'user in another organization'
   | 'pkce mismatch'
   | 'unknown login'
   | 'login expired'
   | 'login used'
   | 'provider error'
-  | 'access denied';
+  | 'access denied'
+  | 'token exchange off'
+  | 'token replayed';
 
 /**
  * A sign-in that must not go on. The message says what went wrong in words a person can act on

@@ -12,6 +12,9 @@ import { acceptIdentity } from './users.js';
 
 export type SignInFlow = 'browser' | 'device' | 'token-exchange';
 
+/** The longest session a traded ID token gives: automation asks again, people sign in. */
+export const exchangeSessionTtlS = 3600;
+
 /** An organization that can sign people in: its provider settings and discovery document. */
 export interface SignInTarget {
   orgId: string;
@@ -64,14 +67,17 @@ export async function signInTarget(
   const orgId = rows[0]?.id;
   const config = orgId ? await oidcConfigOf(context.db, context.dataKey, orgId) : undefined;
   if (!orgId || !config || config.clientSecret === undefined) {
-    const which = org === undefined ? 'no organization' : `organization "${org}"`;
-    throw new SignInRefused(
-      'not configured',
-      `${which} cannot sign in with OpenID Connect here: ${notConfiguredMessage}`,
-    );
+    // The same words whether or not the name exists: they tell no one which names do.
+    const message =
+      org === undefined
+        ? `no organization signs in with OpenID Connect here: ${notConfiguredMessage}`
+        : `no organization named ${org} has an OpenID provider; \`hangar whoami\` shows your ` +
+          "organization's name";
+    throw new SignInRefused('not configured', message);
   }
   try {
-    return { orgId, config, metadata: await providerMetadata(config.issuer) };
+    const rules = { allowHttpLoopback: context.config.oidcAllowHttpLoopbackIssuers };
+    return { orgId, config, metadata: await providerMetadata(config.issuer, rules) };
   } catch (error) {
     throw new SignInRefused(
       'provider error',
@@ -123,7 +129,8 @@ export async function auditSignInRefusal(
 
 /**
  * Issues a session token (every scope; the user's role still limits it) and records
- * `auth.login`, in the caller's transaction.
+ * `auth.login`, in the caller's transaction. It lasts `sessionTtlS`, at most
+ * `exchangeSessionTtlS` for token exchange.
  */
 export async function issueSession(
   tx: Queryable,
@@ -138,11 +145,15 @@ export async function issueSession(
     meta: RequestMeta;
   },
 ): Promise<SessionTokenResponse> {
+  const ttlS =
+    session.flow === 'token-exchange'
+      ? Math.min(context.config.sessionTtlS, exchangeSessionTtlS)
+      : context.config.sessionTtlS;
   const issued = await issueApiToken(tx, {
     userId: session.userId,
     orgId: session.orgId,
     scopes,
-    expiresInS: context.config.sessionTtlS,
+    expiresInS: ttlS,
     kind: 'session',
   });
   await context.audit.append(tx, {
@@ -157,7 +168,7 @@ export async function issueSession(
       issuer: session.issuer,
       userCreated: session.created,
       loginId: session.loginId,
-      expiresInS: context.config.sessionTtlS,
+      expiresInS: ttlS,
     },
   });
   return {

@@ -5,9 +5,13 @@ import type { VerifiedIdToken } from './id-token.js';
 import { SignInRefused } from './refusal.js';
 import type { SignInTarget } from './sign-in.js';
 
-/** How a person is keyed: the provider and its subject, nothing that names them. */
-export function externalKeyOf(issuer: string, subject: string): string {
-  return `oidc:${issuer}#${subject}`;
+/**
+ * How a person is keyed: the organization, the provider and its subject, nothing that names
+ * them. The organization is part of the key, so one person may be a member of several
+ * organizations, and no organization can find or block another's users.
+ */
+export function externalKeyOf(orgId: string, issuer: string, subject: string): string {
+  return `oidc:${orgId}:${issuer}#${subject}`;
 }
 
 /**
@@ -34,16 +38,30 @@ export function checkSignInRules(target: SignInTarget, claims: JWTPayload): void
   if (requiredClaim) {
     const value = claims[requiredClaim.name];
     const held = Array.isArray(value)
-      ? value.includes(requiredClaim.value)
-      : value === requiredClaim.value;
+      ? value.some((item) => claimText(item) === requiredClaim.value)
+      : claimText(value) === requiredClaim.value;
     if (!held) {
+      const why =
+        value === undefined || value === null
+          ? `lacks the claim ${requiredClaim.name}`
+          : `has the claim ${requiredClaim.name}, but its value differs from the one`;
       throw new SignInRefused(
         'claim missing',
-        `your account lacks the claim ${requiredClaim.name} this organization requires; ask ` +
-          'an organization admin',
+        `your account ${why} this organization requires; sign in with another account, or ` +
+          'ask an organization admin',
       );
     }
   }
+}
+
+/**
+ * A claim value as `--required-claim name=value` compares it: a string as it is, a boolean or
+ * number as its JSON text (`email_verified=true`), anything else as nothing that matches.
+ */
+function claimText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean' || typeof value === 'number') return JSON.stringify(value);
+  return undefined;
 }
 
 interface UserRow {
@@ -72,20 +90,13 @@ export async function acceptIdentity(
   identity: VerifiedIdToken,
 ): Promise<{ userId: string; created: boolean }> {
   checkSignInRules(target, identity.claims);
-  const key = externalKeyOf(target.config.issuer, identity.subject);
+  const key = externalKeyOf(target.orgId, target.config.issuer, identity.subject);
   const profile = target.config.storeProfile ? profileOf(identity.claims) : null;
   const rows = await tx.query<UserRow>(
-    'SELECT id, org_id, removed_at FROM users WHERE external_key = ?',
-    [key],
+    'SELECT id, org_id, removed_at FROM users WHERE external_key = ? AND org_id = ?',
+    [key, target.orgId],
   );
   const row = rows[0];
-  if (row && row.org_id !== target.orgId) {
-    throw new SignInRefused(
-      'user in another organization',
-      'your account already belongs to another organization on this control plane; ' +
-        'sign in to that one, or use another account',
-    );
-  }
   if (row) {
     if (row.removed_at !== null) {
       throw new SignInRefused(

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { generateEd25519, newId, scopes as allScopes, type Scope } from '@hangar/api';
-import { allRoles, admins, auditReaders, builders, runnerAdmins } from '../http/access-rules.js';
+import {
+  allRoles,
+  admins,
+  auditReaders,
+  builders,
+  orgReaders,
+  runnerAdmins,
+} from '../http/access-rules.js';
 import type { Role } from '../http/principal.js';
 import { testBackends } from '../storage/testing.js';
 import { connectedRunner, createEnvironment, waitForPhase } from '../testing/fixtures.js';
@@ -20,6 +27,7 @@ interface OrgA {
   signingKeyId: string;
   secretId: string;
   memberId: string;
+  agentTaskId: string;
   sshKeyLine: string;
 }
 
@@ -83,13 +91,13 @@ const matrix: Record<string, Row> = {
   },
   'GET /v1/runners': {
     scope: 'environments:read',
-    roles: allRoles,
+    roles: orgReaders,
     kind: 'own-org',
     call: () => path('/v1/runners'),
   },
   'GET /v1/runners/:id': {
     scope: 'environments:read',
-    roles: allRoles,
+    roles: orgReaders,
     kind: 'item',
     call: (a) => path(`/v1/runners/${a.runnerId}`),
   },
@@ -112,16 +120,16 @@ const matrix: Record<string, Row> = {
   },
   'GET /v1/environments': {
     scope: 'environments:read',
-    roles: allRoles,
+    roles: builders,
     kind: 'own-org',
     call: () => path('/v1/environments'),
   },
   'GET /v1/environments/:id': {
     scope: 'environments:read',
-    roles: allRoles,
+    roles: builders,
     kind: 'item',
     call: (a) => path(`/v1/environments/${a.environmentId}`),
-    insiders: [...notOwner, { as: 'runner-admin', status: 404 }],
+    insiders: [...notOwner, { as: 'runner-admin', status: 403 }],
   },
   ...Object.fromEntries(
     (['start', 'stop'] as const).map((verb) => [
@@ -203,7 +211,7 @@ const matrix: Record<string, Row> = {
   },
   'GET /v1/org/policy': {
     scope: 'environments:read',
-    roles: allRoles,
+    roles: orgReaders,
     kind: 'own-org',
     call: () => path('/v1/org/policy'),
   },
@@ -279,7 +287,7 @@ const matrix: Record<string, Row> = {
   },
   'GET /v1/members': {
     scope: 'org:admin',
-    roles: auditReaders,
+    roles: admins,
     kind: 'own-org',
     call: () => path('/v1/members'),
   },
@@ -304,7 +312,42 @@ const matrix: Record<string, Row> = {
     kind: 'item',
     call: (a) => path(`/v1/members/${a.memberId}`),
   },
+  'POST /v1/agent-tasks': {
+    scope: 'environments:exec',
+    roles: builders,
+    kind: 'item',
+    call: (a) => ({ path: '/v1/agent-tasks', body: agentTaskBody(a.environmentId) }),
+    insiders: [...notOwner, { as: 'admin', status: 404 }],
+  },
+  'GET /v1/agent-tasks': {
+    scope: 'environments:read',
+    roles: allRoles,
+    kind: 'own-org',
+    call: () => path('/v1/agent-tasks'),
+  },
+  'GET /v1/agent-tasks/:id': {
+    scope: 'environments:read',
+    roles: allRoles,
+    kind: 'item',
+    call: (a) => path(`/v1/agent-tasks/${a.agentTaskId}`),
+    insiders: [...notOwner, { as: 'runner-admin', status: 404 }],
+  },
+  'POST /v1/agent-tasks/:id/stop': {
+    scope: 'environments:exec',
+    roles: builders,
+    kind: 'item',
+    call: (a) => path(`/v1/agent-tasks/${a.agentTaskId}/stop`),
+    insiders: notOwner,
+  },
 };
+
+function agentTaskBody(environmentId: string) {
+  return {
+    environmentId,
+    promptSha256: '0'.repeat(64),
+    model: { api: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'matrix' },
+  };
+}
 
 function path(value: string) {
   return { path: value };
@@ -335,6 +378,10 @@ before(async () => {
   });
   assert.equal(signingKey.status, 201, JSON.stringify(signingKey.body));
   const member = await addUser(t.cp.context, { orgId: t.owner.orgId, role: 'member' });
+  const task = await t.request<{ id: string }>('POST', '/v1/agent-tasks', {
+    body: agentTaskBody(environment.id),
+  });
+  assert.equal(task.status, 201, JSON.stringify(task.body));
   orgA = {
     orgId: t.owner.orgId,
     userId: t.owner.userId,
@@ -345,6 +392,7 @@ before(async () => {
     signingKeyId: signingKey.body.id,
     secretId: await userSecret(t, signingKey.body.id),
     memberId: member.userId,
+    agentTaskId: task.body.id,
     sshKeyLine: (await keys.make('ed25519')).line,
   };
 });

@@ -41,7 +41,7 @@ const CallbackQuery = Type.Object(
 );
 
 /** This control plane's callback, as the browser reaches it. */
-function callbackUrlOf(context: Context, request: FastifyRequest): string {
+export function callbackUrlOf(context: Context, request: FastifyRequest): string {
   const base = context.config.publicUrl ?? `${request.protocol}://${request.host}`;
   return `${base.replace(/\/+$/, '')}/v1/auth/callback`;
 }
@@ -139,6 +139,10 @@ export function authRoutes(context: Context) {
         config: { access: signIn },
         schema: {
           summary: "Trade an ID token from the organization's provider for a session token",
+          description:
+            'Only when the organization turned token exchange on (PUT /v1/org/oidc ' +
+            '{tokenExchange: true}). Each ID token is accepted once; the session lasts at most ' +
+            'an hour.',
           security: [],
           body: TokenExchangeBody,
           response: { 200: SessionTokenResponse },

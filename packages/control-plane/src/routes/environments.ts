@@ -7,7 +7,7 @@ import {
   Id,
 } from '@hangar/api';
 import type { Context } from '../context.js';
-import { allRoles, builders, userRule } from '../http/access-rules.js';
+import { builders, userRule } from '../http/access-rules.js';
 import { principalOf } from '../http/authenticate.js';
 import { createAccessGrant } from '../services/access-grants.js';
 import {
@@ -49,7 +49,7 @@ export function environmentRoutes(context: Context) {
     app.get(
       '/v1/environments',
       {
-        config: { access: userRule('environments:read', allRoles) },
+        config: { access: userRule('environments:read', builders) },
         schema: {
           summary: 'List environments: your own, or all of the organization for admins',
           querystring: Type.Object(
@@ -69,7 +69,7 @@ export function environmentRoutes(context: Context) {
     app.get(
       '/v1/environments/:id',
       {
-        config: { access: userRule('environments:read', allRoles, 'org') },
+        config: { access: userRule('environments:read', builders, 'org') },
         schema: {
           summary: 'One environment; with afterVersion, waits for its status to change',
           params: IdParams,

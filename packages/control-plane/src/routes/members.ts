@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { AddMemberBody, Id, MemberList, MemberSchema, SetMemberRoleBody } from '@hangar/api';
 import type { Context } from '../context.js';
-import { admins, auditReaders, userRule } from '../http/access-rules.js';
+import { admins, userRule } from '../http/access-rules.js';
 import { principalOf } from '../http/authenticate.js';
 import { addMember, listMembers, removeMember, setMemberRole } from '../services/members.js';
 import { metaOf, routes } from './plugin.js';
@@ -17,7 +17,7 @@ export function memberRoutes(context: Context) {
     app.get(
       '/v1/members',
       {
-        config: { access: userRule('org:admin', auditReaders) },
+        config: { access: userRule('org:admin', admins) },
         schema: {
           summary: 'The members of your organization, removed ones too (with removedAt)',
           response: { 200: MemberList },

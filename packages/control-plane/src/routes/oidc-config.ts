@@ -10,6 +10,7 @@ import {
   putOidcConfig,
   toOidcConfig,
 } from '../oidc/config-store.js';
+import { callbackUrlOf } from './auth.js';
 import { metaOf, routes } from './plugin.js';
 
 const rule = userRule('org:admin', admins);
@@ -29,7 +30,7 @@ export function oidcConfigRoutes(context: Context) {
         const orgId = principalOf(request).orgId;
         const config = await oidcConfigOf(context.db, context.dataKey, orgId);
         if (!config) throw new HangarError('not_found', notConfiguredMessage);
-        return toOidcConfig(config);
+        return toOidcConfig(config, callbackUrlOf(context, request));
       },
     );
 
@@ -47,8 +48,15 @@ export function oidcConfigRoutes(context: Context) {
           response: { 200: OidcConfigSchema },
         },
       },
-      async (request) =>
-        putOidcConfig(context, principalOf(request), request.body, metaOf(request)),
+      async (request) => {
+        const saved = await putOidcConfig(
+          context,
+          principalOf(request),
+          request.body,
+          metaOf(request),
+        );
+        return toOidcConfig(saved, callbackUrlOf(context, request));
+      },
     );
 
     app.delete(

@@ -149,6 +149,10 @@ for (const backend of testBackends()) {
         const byAdmin = await patch(t, { maxRunningPerOrg: 5 }, admin.token);
         assert.equal(byAdmin.status, 200);
         assert.equal(byAdmin.body.updatedBy, admin.userId);
+        const breakGlassByAdmin = await patch(t, { breakGlass: true }, admin.token);
+        assert.equal(breakGlassByAdmin.status, 403, 'only owners turn break-glass on');
+        assert.equal(breakGlassByAdmin.body.policy, 'breakGlass');
+        assert.equal((await policyOf(t.cp.context.db, t.owner.orgId)).breakGlass, undefined);
         const byMember = await patch(t, { maxRunningPerOrg: 50 }, member.token);
         assert.equal(byMember.status, 403);
         const byNarrow = await patch(t, { maxRunningPerOrg: 50 }, narrow.token);

@@ -1,6 +1,6 @@
 import { OrgPolicySchema, UpdateOrgPolicyBody } from '@hangar/api';
 import type { Context } from '../context.js';
-import { admins, allRoles, userRule } from '../http/access-rules.js';
+import { admins, orgReaders, userRule } from '../http/access-rules.js';
 import { principalOf } from '../http/authenticate.js';
 import { updatePolicy } from '../services/org-policy.js';
 import { policyOf } from '../services/policy-store.js';
@@ -11,7 +11,7 @@ export function orgRoutes(context: Context) {
     app.get(
       '/v1/org/policy',
       {
-        config: { access: userRule('environments:read', allRoles) },
+        config: { access: userRule('environments:read', orgReaders) },
         schema: {
           summary: 'The organization policy: every rule, each absent when it restricts nothing',
           response: { 200: OrgPolicySchema },

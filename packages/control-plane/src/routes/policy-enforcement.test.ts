@@ -135,6 +135,9 @@ for (const backend of testBackends()) {
         });
         await assertRefusedBy(t, outside, 'projects');
         assert.match(outside.body.message, /project web .* does not allow the repository/);
+        const bare = await create(t, { project: 'web' });
+        await assertRefusedBy(t, bare, 'projects');
+        assert.match(bare.body.message, /project web .* needs a repository/);
         const wrongRunner = await create(t, {
           project: 'web',
           repository: site,

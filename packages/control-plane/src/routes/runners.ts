@@ -8,7 +8,7 @@ import {
   RunnerSchema,
 } from '@hangar/api';
 import type { Context } from '../context.js';
-import { runnerAdmins, allRoles, userRule } from '../http/access-rules.js';
+import { orgReaders, runnerAdmins, userRule } from '../http/access-rules.js';
 import { principalOf } from '../http/authenticate.js';
 import type { RunnerHub } from '../runner-hub/hub.js';
 import { requestKeyRotation, setRunnerDisabled } from '../services/runner-trust.js';
@@ -42,7 +42,7 @@ export function runnerRoutes(context: Context, hub: RunnerHub) {
     app.get(
       '/v1/runners',
       {
-        config: { access: userRule('environments:read', allRoles) },
+        config: { access: userRule('environments:read', orgReaders) },
         schema: {
           summary: 'List the organization runners',
           response: { 200: Type.Object({ runners: Type.Array(RunnerSchema) }) },
@@ -54,7 +54,7 @@ export function runnerRoutes(context: Context, hub: RunnerHub) {
     app.get(
       '/v1/runners/:id',
       {
-        config: { access: userRule('environments:read', allRoles) },
+        config: { access: userRule('environments:read', orgReaders) },
         schema: {
           summary: 'One runner',
           params: Type.Object({ id: Id }, { additionalProperties: false }),

@@ -157,6 +157,10 @@ for (const backend of testBackends()) {
           ['env', 'HOME'],
           ['env', 'LD_PRELOAD'],
           ['env', 'HANGAR_TOKEN'],
+          ['env', 'LD_AUDIT'],
+          ['env', 'BASH_ENV'],
+          ['env', 'GIT_CONFIG_COUNT'],
+          ['env', 'npm_config_registry'],
           ['env', '1ABC'],
           ['env', 'A-B'],
           ['file', 'relative/path'],
@@ -168,10 +172,15 @@ for (const backend of testBackends()) {
           ['file', '/dev/shm/x'],
           ['file', '/'],
           ['file', '/tmp/a\nb'],
+          ['file', '/home/dev/.bashrc'],
+          ['file', '/home/dev/.ssh/config'],
+          ['file', '/etc/profile.d/x.sh'],
+          ['file', '/usr/local/bin/git'],
+          ['file', '/run/hangar/git-credentials/0'],
           ['git', 'https://git.example.com'],
           ['git', 'git.example.com:99999'],
           ['git', 'git.example.com/path'],
-          ['git', 'user@git.example.com'],
+          ['git', 'us er@git.example.com'],
         ];
         for (const [delivery, target] of cases) {
           const refused = await putSecret(t, author, {
@@ -188,6 +197,7 @@ for (const backend of testBackends()) {
           ['file', '/home/dev/.config/token'],
           ['git', 'git.example.com'],
           ['git', 'git.internal:8443'],
+          ['git', 'deploy@git.example.com'],
         ] as const) {
           const name = `OK_${delivery}_${target.length}`;
           const accepted = await putSecret(t, author, { name, value: 'x', delivery, target });
@@ -197,6 +207,78 @@ for (const backend of testBackends()) {
             `${delivery} ${target} ${JSON.stringify(accepted.body)}`,
           );
         }
+        // Org and project files go under /run/secrets/ only: elsewhere they could run code in
+        // every member's environment (~/.bashrc) or shadow what the sandbox provides.
+        for (const target of ['/home/dev/.npmrc', '/home/dev/.bashrc', '/opt/x']) {
+          const refused = await putSecret(t, author, {
+            name: 'ORG_FILE',
+            value: 'x',
+            scope: 'org',
+            delivery: 'file',
+            target,
+          });
+          assert.equal(refused.status, 400, target);
+          assert.match((refused.body as Fields).message, /under \/run\/secrets\//, target);
+        }
+        const shared = await putSecret(t, author, {
+          name: 'ORG_FILE',
+          value: 'x',
+          scope: 'org',
+          delivery: 'file',
+          target: '/run/secrets/org-file',
+        });
+        assert.equal(shared.status, 200, JSON.stringify(shared.body));
+      } finally {
+        await t.close();
+      }
+    });
+
+    test('a deleted secret stays a tombstone: an old envelope is not stored again', async () => {
+      const t = await startTestControlPlane(backend);
+      try {
+        await connectedRunner(t, 'one');
+        const author = await testAuthor(t);
+        const old = await sealedBody(t, author, { name: 'ROTATED', value: 'old', scope: 'org' });
+        const first = await t.request<Secret>('PUT', '/v1/secrets', { body: old });
+        assert.equal(first.status, 200, JSON.stringify(first.body));
+        const rotated = await putSecret(t, author, {
+          name: 'ROTATED',
+          value: 'rotated',
+          scope: 'org',
+          version: 2,
+        });
+        assert.equal(rotated.status, 200);
+        const deleted = await t.request('DELETE', `/v1/secrets/${first.body.id}`);
+        assert.equal(deleted.status, 200);
+        const listed = await t.request<{ secrets: Secret[] }>('GET', '/v1/secrets');
+        assert.deepEqual(listed.body.secrets, []);
+        const again = await t.request('DELETE', `/v1/secrets/${first.body.id}`);
+        assert.equal(again.status, 404);
+        const ciphertexts = await t.cp.context.db.query('SELECT * FROM secret_ciphertexts');
+        assert.equal(ciphertexts.length, 0);
+
+        const replay = await t.request<Fields & { nextVersion?: number }>('PUT', '/v1/secrets', {
+          body: old,
+        });
+        assert.equal(replay.status, 409);
+        assert.equal(firstField(replay.body), 'version');
+        assert.match(replay.body.message, /deleted at version 2.*seal version 3/);
+        assert.equal(replay.body.nextVersion, 3);
+
+        const renewed = await putSecret(t, author, {
+          name: 'ROTATED',
+          value: 'new',
+          scope: 'org',
+          version: 3,
+        });
+        assert.equal(renewed.status, 200, JSON.stringify(renewed.body));
+        assert.notEqual(renewed.body.id, first.body.id, 'a secret set again is a new secret');
+        const now = await t.request<{ secrets: Secret[] }>('GET', '/v1/secrets');
+        assert.deepEqual(
+          now.body.secrets.map((item) => [item.name, item.version]),
+          [['ROTATED', 3]],
+        );
+        assert.equal((await t.request('DELETE', `/v1/secrets/${first.body.id}`)).status, 404);
       } finally {
         await t.close();
       }

@@ -14,6 +14,7 @@ import { userRule, allRoles } from '../http/access-rules.js';
 import { principalOf } from '../http/authenticate.js';
 import { actorOf } from '../http/principal.js';
 import { issueApiToken, listApiTokens, revokeApiToken } from '../services/api-tokens.js';
+import { lockParentToken } from '../services/token-lineage.js';
 import { metaOf, routes } from './plugin.js';
 
 export function tokenRoutes(context: Context) {
@@ -26,9 +27,14 @@ export function tokenRoutes(context: Context) {
       },
       async (request) => {
         const principal = principalOf(request);
+        const orgs = await context.db.query<{ name: string }>(
+          'SELECT name FROM orgs WHERE id = ?',
+          [principal.orgId],
+        );
         return {
           userId: principal.userId,
           orgId: principal.orgId,
+          orgName: orgs[0]?.name ?? '',
           role: principal.role,
           scopes: principal.scopes,
           tokenId: principal.tokenId,
@@ -67,6 +73,7 @@ export function tokenRoutes(context: Context) {
           );
         }
         const issued = await context.db.transaction(async (tx) => {
+          await lockParentToken(tx, context.db.forUpdate, principal.tokenId);
           const token = await issueApiToken(tx, {
             userId: principal.userId,
             orgId: principal.orgId,

@@ -11,6 +11,7 @@ import {
   runnerReplacedCloseCode,
   validator,
   verifyBytes,
+  type DesiredAgentTask,
   type DesiredEnvironment,
   type RevokeMessage,
   type ServerMessage,
@@ -19,6 +20,7 @@ import {
 import type { Context, RunnerNotifier } from '../context.js';
 import type { Logger } from '../logger.js';
 import { ingestActivity } from '../services/activity.js';
+import { desiredAgentTasksFor } from '../services/agent-tasks.js';
 import {
   completeKeyRotation,
   keyRotationPending,
@@ -28,6 +30,7 @@ import { checkEncryptionKey, storeEncryptionKey } from '../services/runner-encry
 import { runnerById, type RunnerRow } from '../services/runners.js';
 import { authorizeSsh, refused } from '../ssh/authorize.js';
 import { checkRunnerSsh } from '../ssh/runner-ssh.js';
+import { AgentMessages } from './agent-messages.js';
 import {
   applyStatus,
   desiredFor,
@@ -65,12 +68,14 @@ export class RunnerHub implements RunnerNotifier, RunnerConnections {
   private readonly sessions = new Map<string, Session>();
   private readonly heldRevokes = new Map<string, Omit<RevokeMessage, 'type'>[]>();
   private context: Context | undefined;
+  private agents: AgentMessages | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly logger: Logger) {}
 
   attach(context: Context): void {
     this.context = context;
+    this.agents = new AgentMessages(context);
     const interval = context.config.heartbeatIntervalMs;
     this.sweepTimer = setInterval(() => this.dropSilent(interval * 3), interval);
     this.sweepTimer.unref();
@@ -83,6 +88,11 @@ export class RunnerHub implements RunnerNotifier, RunnerConnections {
   push(runnerId: string, environment: DesiredEnvironment): void {
     const session = this.sessions.get(runnerId);
     if (session) send(session.socket, { type: 'environment', environment });
+  }
+
+  pushAgentTask(runnerId: string, task: DesiredAgentTask): void {
+    const session = this.sessions.get(runnerId);
+    if (session) send(session.socket, { type: 'agent-task', task });
   }
 
   /**
@@ -231,6 +241,11 @@ export class RunnerHub implements RunnerNotifier, RunnerConnections {
       });
       this.logger.info({ runnerId: session.runnerId, ...rotated }, 'runner key rotated');
       send(socket, { type: 'key-rotated', ...rotated });
+    } else if (message.type === 'agent-status') {
+      await this.agents?.applyStatus(runnerOf(session), message.report);
+    } else if (message.type === 'agent-grant-request') {
+      const answer = await this.agents?.answerGrant(runnerOf(session), message);
+      if (answer) send(socket, answer);
     } else {
       throw new Error('hello was already received on this connection');
     }
@@ -348,6 +363,7 @@ export class RunnerHub implements RunnerNotifier, RunnerConnections {
       ),
       auditAckedSeq: runner.audit_acked_seq,
       environments: await desiredFor(context, runner.id),
+      agentTasks: await desiredAgentTasksFor(context, runner.id),
     });
     for (const revoke of this.heldRevokes.get(runner.id) ?? []) {
       send(socket, { type: 'revoke', ...revoke });
@@ -428,6 +444,10 @@ function refuseDisabled(socket: WebSocket, runnerId: string): void {
       `\`hangar runner enable ${runnerId}\``,
   });
   socket.close(runnerDisabledCloseCode, 'runner disabled');
+}
+
+function runnerOf(session: Session) {
+  return { id: session.runnerId, orgId: session.orgId, sourceAddress: session.sourceAddress };
 }
 
 function send(socket: WebSocket, message: ServerMessage): void {

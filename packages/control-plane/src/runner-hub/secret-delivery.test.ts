@@ -106,7 +106,7 @@ for (const backend of testBackends()) {
           scope: 'project',
           project: 'web',
           delivery: 'file',
-          target: '/home/dev/.webrc',
+          target: '/run/secrets/webrc',
         });
         await putSecret(t, author, {
           name: 'THEIRS',
@@ -124,7 +124,7 @@ for (const backend of testBackends()) {
         );
         const webFile = webState.secrets?.find((secret) => secret.name === 'WEB');
         assert.equal(webFile?.delivery, 'file');
-        assert.equal(webFile?.target, '/home/dev/.webrc');
+        assert.equal(webFile?.target, '/run/secrets/webrc');
         assert.equal(webFile?.scopeId, 'web');
         assert.equal(webFile?.authorVerifyKey, owner.keys.publicKey);
         assert.equal(webFile && open(runner, webState, webFile), 'web value');

@@ -66,6 +66,14 @@ export async function createAccessGrant(
     );
   }
   const { row, breakGlass } = await openerOf(context, principal, environmentId, options);
+  if (breakGlass && operations.includes('agent')) {
+    throw new HangarError(
+      'forbidden',
+      "op agent is for the environment's owner only, even with break-glass: a prompt or a " +
+        "transcript of another member's agent task is not opened this way",
+      { fields: [{ field: 'operations', message: 'agent is for the owner only' }] },
+    );
+  }
   if (row.phase === 'deleted' || row.desired_phase === 'deleted') {
     throw new HangarError('not_found', `environment ${environmentId} was deleted`);
   }

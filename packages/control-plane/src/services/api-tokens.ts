@@ -10,6 +10,7 @@ import {
 import type { Context, RequestMeta } from '../context.js';
 import { actorOf, isAdmin, type UserPrincipal } from '../http/principal.js';
 import type { Queryable } from '../storage/database.js';
+import { activeDescendants, lineageRefusal } from './token-lineage.js';
 
 /**
  * API tokens look like `hgr_<token id>_<secret>`. Only the SHA-256 of the secret is stored, so the
@@ -81,8 +82,11 @@ export async function issueApiToken(
   return { token: `hgr_${id}_${secret}`, id, expiresAt, createdAt: now };
 }
 
-/** Why a token is refused; `removed` when its user was removed from the organization. */
-export type TokenRefusal = 'malformed' | 'unknown' | 'expired' | 'revoked' | 'removed';
+/**
+ * Why a token is refused: `removed` when its user was removed from the organization, `revoked`
+ * when it or a token above it was, `too deep` when it was made through more tokens than allowed.
+ */
+export type TokenRefusal = 'malformed' | 'unknown' | 'expired' | 'revoked' | 'removed' | 'too deep';
 
 export type TokenCheck =
   | { ok: true; row: TokenRow; scopes: Scope[] }
@@ -108,6 +112,9 @@ export async function checkApiToken(db: Queryable, token: string): Promise<Token
   if (row.user_removed_at !== null) return { ok: false, reason: 'removed', row };
   if (row.revoked_at !== null) return { ok: false, reason: 'revoked', row };
   if (row.expires_at <= Date.now()) return { ok: false, reason: 'expired', row };
+  const parentId = typeof row.parent_id === 'string' ? row.parent_id : null;
+  const lineage = await lineageRefusal(db, parentId);
+  if (lineage) return { ok: false, reason: lineage, row };
   return { ok: true, row, scopes: parseScopes(row.scopes) };
 }
 
@@ -195,7 +202,7 @@ export async function revokeApiToken(
     }
     const now = Date.now();
     const descendants = await activeDescendants(tx, context.db.forUpdate, id);
-    const revoked = [row, ...descendants];
+    const revoked: { id: string; user_id: string }[] = [row, ...descendants];
     for (const token of revoked) {
       await tx.execute('UPDATE api_tokens SET revoked_at = ? WHERE id = ?', [now, token.id]);
       await context.audit.append(tx, {
@@ -214,38 +221,6 @@ export async function revokeApiToken(
     }
     return toApiToken({ ...row, revoked_at: now });
   });
-}
-
-/** How deep a chain of tokens made with tokens may go before it is taken for a cycle. */
-const maxLineageDepth = 1000;
-
-/**
- * The unrevoked tokens below `id` in the lineage, parents before children. Revoked ones are
- * walked through too: a child outlives nothing by its parent being revoked earlier.
- */
-async function activeDescendants(
-  tx: Queryable,
-  forUpdate: string,
-  id: string,
-): Promise<StoredToken[]> {
-  const found: StoredToken[] = [];
-  const seen = new Set([id]);
-  let level = [id];
-  for (let depth = 0; level.length > 0; depth += 1) {
-    if (depth > maxLineageDepth) {
-      throw new HangarError('internal', `the lineage of API token ${id} does not end`);
-    }
-    const children = await tx.query<StoredToken>(
-      `SELECT ${publicColumns} FROM api_tokens
-       WHERE parent_id IN (${level.map(() => '?').join(', ')}) ORDER BY created_at, id ${forUpdate}`,
-      level,
-    );
-    const fresh = children.filter((child) => !seen.has(child.id));
-    for (const child of fresh) seen.add(child.id);
-    found.push(...fresh.filter((child) => child.revoked_at === null));
-    level = fresh.map((child) => child.id);
-  }
-  return found;
 }
 
 /**

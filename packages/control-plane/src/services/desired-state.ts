@@ -1,7 +1,13 @@
-import { narrowerLevel, type DesiredEnvironment, type PortShareLevel } from '@hangar/api';
+import {
+  narrowerLevel,
+  type DesiredEnvironment,
+  type EgressPolicy,
+  type PortShareLevel,
+} from '@hangar/api';
 import type { Context } from '../context.js';
 import type { Logger } from '../logger.js';
 import type { Queryable } from '../storage/database.js';
+import { egressRuleFor } from './egress-policy.js';
 import { toDesired, type EnvironmentRow } from './environment-rows.js';
 import { levelOf, policyOf } from './policy-store.js';
 import { secretsOfRows } from './secret-delivery.js';
@@ -68,7 +74,33 @@ export async function desiredOfRows(
 ): Promise<DesiredEnvironment[]> {
   const ports = await sharedPorts(db, rows);
   const secrets = await secretsOfRows(db, rows, logger);
-  return rows.map((row) => toDesired(row, ports.get(row.id) ?? [], secrets.get(row.id) ?? []));
+  const egress = new Map<string, EgressPolicy | undefined>();
+  for (const orgId of new Set(rows.map((row) => row.org_id))) {
+    egress.set(orgId, (await policyOf(db, orgId)).egress);
+  }
+  return rows.map((row) => {
+    const desired = toDesired(row, ports.get(row.id) ?? [], secrets.get(row.id) ?? []);
+    const rule = egressRuleFor(egress.get(row.org_id), desired.spec.class);
+    return rule ? { ...desired, egress: rule } : desired;
+  });
+}
+
+/**
+ * Pushes every environment of the organization that is not deleted, except those in `done`:
+ * after a change of the egress policy, which applies to each at once (no restart).
+ */
+export async function pushOrgEnvironments(
+  context: Context,
+  orgId: string,
+  done: readonly string[] = [],
+): Promise<void> {
+  const rows = await context.db.query<{ id: string }>(
+    `SELECT id FROM environments WHERE org_id = ? AND phase <> 'deleted'
+       AND desired_phase <> 'deleted' ORDER BY id`,
+    [orgId],
+  );
+  const skip = new Set(done);
+  for (const row of rows) if (!skip.has(row.id)) await pushDesired(context, row.id);
 }
 
 /** The push of each environment in progress: pushes of one environment run one at a time. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  canonicalRepositoryUrl,
   HangarError,
   newId,
   repositoryBaseName,
@@ -23,7 +24,7 @@ import {
   toEnvironment,
   type EnvironmentRow,
 } from './environment-rows.js';
-import { checkRunningLimits, createPolicyOf } from './policy-enforcement.js';
+import { checkRunningLimits, checkStartPolicy, createPolicyOf } from './policy-enforcement.js';
 import { pickRunner } from './runner-choice.js';
 import { decideTransition, type Operation } from './transitions.js';
 
@@ -37,8 +38,12 @@ function defaultName(spec: EnvironmentSpec): string {
   return `${slug || 'env'}-${randomBytes(3).toString('hex')}`;
 }
 
-function checkRepository(body: CreateEnvironmentBody): void {
-  if (!body.repository) return;
+/**
+ * Checks the repository and returns the body with its URL in canonical form: the form policies
+ * are checked against, the spec stores and the runner clones.
+ */
+function checkRepository(body: CreateEnvironmentBody): CreateEnvironmentBody {
+  if (!body.repository) return body;
   const problem = repositoryUrlProblem(body.repository.url);
   if (problem) {
     throw new HangarError('invalid_request', `repository.url ${problem}`, {
@@ -52,6 +57,10 @@ function checkRepository(body: CreateEnvironmentBody): void {
       fields: [{ field: 'repository.ref', message }],
     });
   }
+  return {
+    ...body,
+    repository: { ...body.repository, url: canonicalRepositoryUrl(body.repository.url) },
+  };
 }
 
 function checkDevcontainerPath(path: string | undefined): void {
@@ -67,10 +76,10 @@ function checkDevcontainerPath(path: string | undefined): void {
 export async function createEnvironment(
   context: Context,
   principal: UserPrincipal,
-  body: CreateEnvironmentBody,
+  request: CreateEnvironmentBody,
   meta: RequestMeta,
 ): Promise<Environment> {
-  checkRepository(body);
+  const body = checkRepository(request);
   checkDevcontainerPath(body.devcontainerPath);
   const policy = await createPolicyOf(context.db, principal.orgId, body);
   const { runner, className } = await pickRunner(context, principal, body, policy);
@@ -179,6 +188,9 @@ export async function transitionEnvironment(
     if (decision.kind === 'noop') {
       await context.audit.append(tx, { ...audit, details: { noop: true } });
       return false;
+    }
+    if (operation === 'start') {
+      await checkStartPolicy(tx, { orgId: row.org_id, runnerId: row.runner_id, spec: specOf(row) });
     }
     if (decision.desired === 'running' && desiredOf(row) !== 'running') {
       const limits = {

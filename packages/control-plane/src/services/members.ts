@@ -9,6 +9,7 @@ import {
 import type { Context, RequestMeta } from '../context.js';
 import { actorOf, roles, type UserPrincipal } from '../http/principal.js';
 import type { Queryable } from '../storage/database.js';
+import { externalKeyOf } from '../oidc/users.js';
 import { isUniqueViolation } from '../storage/open.js';
 import { revokeAllTokensOf } from './api-tokens.js';
 import { pushDesired } from './desired-state.js';
@@ -26,9 +27,9 @@ export interface UserRow {
   [key: string]: string | number | null;
 }
 
-/** The key a user signs in by: the OpenID Connect sign-in looks users up by exactly this. */
-export function oidcUserKey(issuer: string, subject: string): string {
-  return `oidc:${issuer}#${subject}`;
+/** The start of the keys of an organization's users, which `toMember` leaves out. */
+function orgKeyPrefix(orgId: string): string {
+  return `oidc:${orgId}:`;
 }
 
 function roleOf(text: string): MemberRole {
@@ -56,7 +57,10 @@ export function toMember(row: UserRow): Member {
   const member: Member = {
     id: row.id,
     role: roleOf(row.role),
-    externalKey: row.external_key,
+    // The organization is implied: the key shows as `oidc:<issuer>#<subject>`.
+    externalKey: row.external_key.startsWith(orgKeyPrefix(row.org_id))
+      ? `oidc:${row.external_key.slice(orgKeyPrefix(row.org_id).length)}`
+      : row.external_key,
     createdAt: new Date(row.created_at).toISOString(),
   };
   if (row.removed_at !== null) member.removedAt = new Date(row.removed_at).toISOString();
@@ -180,21 +184,21 @@ export async function addMember(
   checkIssuer(body.issuer);
   checkSubject(body.subject);
   checkOwnerChange(principal, [body.role]);
-  const key = oidcUserKey(body.issuer, body.subject);
+  const key = externalKeyOf(principal.orgId, body.issuer, body.subject);
   const taken = new HangarError(
     'conflict',
-    `a user signs in as ${body.subject} at ${body.issuer} already; ` +
-      '`hangar member list` shows the members of your organization',
-    { fields: [{ field: 'subject', message: 'is already a user' }] },
+    `${body.subject} at ${body.issuer} is already a member of your organization; ` +
+      '`hangar member list` shows them',
+    { fields: [{ field: 'subject', message: 'is already a member' }] },
   );
   try {
     return await context.db.transaction(async (tx) => {
       const existing = await tx.query<UserRow>(
-        `SELECT * FROM users WHERE external_key = ? ${context.db.forUpdate}`,
-        [key],
+        `SELECT * FROM users WHERE external_key = ? AND org_id = ? ${context.db.forUpdate}`,
+        [key, principal.orgId],
       );
       const found = existing[0];
-      if (found && (found.org_id !== principal.orgId || found.removed_at === null)) throw taken;
+      if (found && found.removed_at === null) throw taken;
       const now = Date.now();
       const row: UserRow = found
         ? { ...found, role: body.role, removed_at: null }

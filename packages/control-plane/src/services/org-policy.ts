@@ -13,7 +13,9 @@ import {
 import type { Context, RequestMeta } from '../context.js';
 import { actorOf, type UserPrincipal } from '../http/principal.js';
 import type { Queryable } from '../storage/database.js';
-import { pushDesired } from './desired-state.js';
+import { agentPolicyProblems } from './agent-policy.js';
+import { pushDesired, pushOrgEnvironments } from './desired-state.js';
+import { egressPolicyProblems } from './egress-policy.js';
 import { ruleProblems } from './policy-checks.js';
 import {
   defaultMaxPortShareLevel,
@@ -114,6 +116,8 @@ async function checkChange(tx: Queryable, orgId: string, change: UpdateOrgPolicy
     },
     new Set(runners.map((row) => row.name)),
   );
+  problems.push(...agentPolicyProblems(change.agents));
+  if (change.egress) problems.push(...egressPolicyProblems(change.egress));
   if (problems.length > 0) {
     throw new HangarError(
       'invalid_request',
@@ -136,6 +140,17 @@ export async function updatePolicy(
   change: UpdateOrgPolicyBody,
   meta: RequestMeta,
 ): Promise<OrgPolicy> {
+  if (change.breakGlass !== undefined && principal.role !== 'owner') {
+    // An admin who could turn break-glass on could open every member's environment at will.
+    throw new HangarError(
+      'forbidden',
+      'only an owner of the organization may change the policy breakGlass; ask an owner',
+      {
+        fields: [{ field: 'breakGlass', message: 'owners only' }],
+        details: { policy: 'breakGlass' },
+      },
+    );
+  }
   const changed = await context.db.transaction(async (tx) => {
     await lockOrg(tx, principal.orgId, context.db.forUpdate);
     await checkChange(tx, principal.orgId, change);
@@ -175,6 +190,7 @@ export async function updatePolicy(
     return [...new Set(lowered.map((share) => share.environment_id))];
   });
   for (const environmentId of changed) await pushDesired(context, environmentId);
+  if (change.egress !== undefined) await pushOrgEnvironments(context, principal.orgId, changed);
   return policyOf(context.db, principal.orgId);
 }
 

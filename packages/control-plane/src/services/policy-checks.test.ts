@@ -54,6 +54,30 @@ describe('repository patterns', () => {
     }
   });
 
+  test('a * in the host stays in the host; dot segments, queries and fragments match nothing', () => {
+    const cases: [string, string, boolean][] = [
+      ['https://*.example.test/**', 'https://git.example.test/acme/r.git', true],
+      ['https://*.example.test/**', 'https://GIT.Example.Test/acme/r.git', true],
+      ['HTTPS://Git.Example.test/acme/*', 'https://git.example.test/acme/r.git', true],
+      ['https://*.example.test/**', 'https://evil.invalid?.example.test/x.git', false],
+      ['https://*.example.test/**', 'https://evil.invalid#.example.test/x.git', false],
+      ['https://*.example.test/**', 'https://evil.invalid:443?.example.test/x.git', false],
+      ['https://*.example.test/**', 'https://a.example.test:8443/x.git', false],
+      ['https://*.example.test:*/**', 'https://a.example.test:8443/x.git', true],
+      ['https://*/acme/*', 'https://evil.invalid/x/acme/r', false],
+      ['https://git.example.test/acme/**', 'https://git.example.test/acme/../evil/r.git', false],
+      ['https://git.example.test/acme/**', 'https://git.example.test/acme/%2e%2e/evil', false],
+      ['/srv/git/**', '/srv/git/../../home/victim/secret-repo', false],
+      ['/srv/git/*', '/srv/git/./team//', true],
+      ['file:///srv/git/*', 'file:///srv/git/..', false],
+      ['ssh://*@git.example.test/**', 'ssh://git@git.example.test/acme/r', true],
+      ['git@*:acme/*', 'git@evil.invalid:x/acme/r', false],
+    ];
+    for (const [pattern, url, expected] of cases) {
+      assert.equal(repositoryMatches(pattern, url), expected, `${pattern} ~ ${url}`);
+    }
+  });
+
   test('a pattern must read as a clonable URL once each * is a name', () => {
     assert.equal(repositoryPatternProblem('https://git.example.test/acme/*'), null);
     assert.equal(repositoryPatternProblem('git@git.example.test:acme/**'), null);
@@ -89,7 +113,14 @@ describe('create rules', () => {
     assert.match(unknown.message, /project mobile .*use one of web/);
     refusedBy('projects', () => projectOf({}, 'web'));
     checkRepositoryAllowed(rules, web, 'https://git.example.test/web/site');
-    checkRepositoryAllowed(rules, web, undefined);
+    // Its environments receive the project's secrets: without a repository there is no match.
+    const bare = refusedBy('projects', () => checkRepositoryAllowed(rules, web, undefined));
+    assert.match(bare.message, /project web .*needs a repository/);
+    assert.deepEqual(
+      bare.fields?.map((item) => item.field),
+      ['repository.url'],
+    );
+    checkRepositoryAllowed(rules, undefined, undefined);
     const outside = refusedBy('projects', () =>
       checkRepositoryAllowed(rules, web, 'https://git.example.test/api/site'),
     );
@@ -97,11 +128,28 @@ describe('create rules', () => {
   });
 
   test("a project's runners limit the runner; an empty list allows any", () => {
-    checkRunnerAllowed(undefined, 'anything');
-    checkRunnerAllowed(web, 'r-web');
-    checkRunnerAllowed({ ...web, runners: [] }, 'anything');
-    const error = refusedBy('projects', () => checkRunnerAllowed(web, 'r-other'));
+    checkRunnerAllowed({}, undefined, 'anything');
+    checkRunnerAllowed({ projects: [web] }, web, 'r-web');
+    checkRunnerAllowed({}, { ...web, runners: [] }, 'anything');
+    const error = refusedBy('projects', () =>
+      checkRunnerAllowed({ projects: [web] }, web, 'r-other'),
+    );
     assert.match(error.message, /may not use runner r-other; pick one of r-web/);
+  });
+
+  test("a project's runners are reserved for its environments", () => {
+    const open: ProjectRule = { name: 'docs', repositoryPatterns: ['/srv/**'], runners: [] };
+    const rules: OrgRules = { projects: [web, open] };
+    checkRunnerAllowed(rules, undefined, 'r-general');
+    checkRunnerAllowed(rules, open, 'r-general');
+    const none = refusedBy('projects', () => checkRunnerAllowed(rules, undefined, 'r-web'));
+    assert.match(none.message, /runner r-web is reserved .* for web, .* of no project/);
+    assert.deepEqual(
+      none.fields?.map((item) => item.field),
+      ['runnerId'],
+    );
+    const other = refusedBy('projects', () => checkRunnerAllowed(rules, open, 'r-web'));
+    assert.match(other.message, /of project docs/);
   });
 
   test('allowedClasses refuses other classes and picks the first allowed one by default', () => {

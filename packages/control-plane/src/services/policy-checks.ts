@@ -1,6 +1,8 @@
 import {
+  canonicalRepositoryUrl,
   HangarError,
   repositoryUrlProblem,
+  splitRepositoryUrl,
   type FieldError,
   type OrgRuleName,
   type OrgRules,
@@ -24,28 +26,52 @@ export function policyRefusal(
   });
 }
 
-const patternCache = new Map<string, RegExp>();
+const patternCache = new Map<string, RegExp[]>();
 
-/** The pattern as a regular expression anchored on the whole URL (see `RepositoryPattern`). */
-function patternRegExp(pattern: string): RegExp {
-  const cached = patternCache.get(pattern);
-  if (cached) return cached;
-  const source = pattern
+/** What a `*` may stand for in each part of an address: never the separator of the next part. */
+const starOf = { prefix: '[^@:/]*', authority: '[^@:/?#\\\\]*', path: '[^/]*' } as const;
+
+function partRegExp(part: string, where: keyof typeof starOf): RegExp {
+  const source = part
     .split(/(\*\*|\*)/)
-    .map((part) => {
-      if (part === '**') return '.*';
-      if (part === '*') return '[^/]*';
-      return part.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+    .map((piece) => {
+      if (piece === '**') return where === 'path' ? '.*' : starOf[where];
+      if (piece === '*') return starOf[where];
+      return piece.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
     })
     .join('');
-  const compiled = new RegExp(`^${source}$`, 's');
+  return new RegExp(`^${source}$`, 's');
+}
+
+/** The pattern's parts as regular expressions, each anchored on its part of the address. */
+function patternRegExps(pattern: string): RegExp[] {
+  const cached = patternCache.get(pattern);
+  if (cached) return cached;
+  const parts = splitRepositoryUrl(canonicalRepositoryUrl(pattern));
+  const compiled = [
+    partRegExp(parts.prefix, 'prefix'),
+    partRegExp(parts.authority, 'authority'),
+    partRegExp(parts.path, 'path'),
+  ];
   if (patternCache.size < 10000) patternCache.set(pattern, compiled);
   return compiled;
 }
 
-/** Whether `url` matches the pattern: `*` any run without `/`, `**` any run, the rest literal. */
+/**
+ * Whether `url` matches the pattern. Both are compared in canonical form (scheme and host
+ * lower-case), and part by part: scheme and user, host and port, path. `*` is any run without
+ * `/` (in the host, also without `:`, `@`, `?` or `#`), `**` any run of the path, the rest is
+ * literal. An address `repositoryUrlProblem` refuses matches nothing.
+ */
 export function repositoryMatches(pattern: string, url: string): boolean {
-  return patternRegExp(pattern).test(url);
+  if (repositoryUrlProblem(url) !== null) return false;
+  const parts = splitRepositoryUrl(canonicalRepositoryUrl(url));
+  const [prefix, authority, path] = patternRegExps(pattern);
+  return (
+    prefix?.test(parts.prefix) === true &&
+    authority?.test(parts.authority) === true &&
+    path?.test(parts.path) === true
+  );
 }
 
 /**
@@ -83,13 +109,23 @@ export function projectOf(rules: OrgRules, name: string | undefined): ProjectRul
 
 /**
  * Refuses a repository outside `allowedRepositoryPatterns`, or outside the project's patterns.
- * An environment without a repository passes both: there is nothing to match.
+ * An environment of a project must clone one of its repositories (it receives the project's
+ * secrets); one of no project without a repository passes: there is nothing to match.
  */
 export function checkRepositoryAllowed(
   rules: OrgRules,
   project: ProjectRule | undefined,
   url: string | undefined,
 ): void {
+  if (url === undefined && project) {
+    throw policyRefusal(
+      'projects',
+      `project ${project.name} of the organization policy projects needs a repository: an ` +
+        'environment of a project receives its secrets, so it must clone a repository matching ' +
+        `one of ${quoted(project.repositoryPatterns)}; give one, or leave the project out`,
+      { field: 'repository.url', message: `is required for project ${project.name}` },
+    );
+  }
   if (url === undefined) return;
   const allowed = rules.allowedRepositoryPatterns ?? [];
   if (allowed.length > 0 && !allowed.some((pattern) => repositoryMatches(pattern, url))) {
@@ -145,14 +181,38 @@ export function allowedClassOf(
   );
 }
 
-/** Refuses a runner the project may not use; a project with no runners listed may use any. */
-export function checkRunnerAllowed(project: ProjectRule | undefined, runnerName: string): void {
-  if (!project || project.runners.length === 0 || project.runners.includes(runnerName)) return;
+/** The projects that list `runnerName`: only their environments may use it. */
+export function projectsReserving(rules: OrgRules, runnerName: string): ProjectRule[] {
+  return (rules.projects ?? []).filter((item) => item.runners.includes(runnerName));
+}
+
+/**
+ * Refuses a runner the environment may not use: one outside its project's runners (a project
+ * with no runners listed may use any), or one that other projects list, since a project's
+ * runners are reserved for its environments (they hold its secrets).
+ */
+export function checkRunnerAllowed(
+  rules: OrgRules,
+  project: ProjectRule | undefined,
+  runnerName: string,
+): void {
+  if (project && project.runners.length > 0 && !project.runners.includes(runnerName)) {
+    throw policyRefusal(
+      'projects',
+      `project ${project.name} of the organization policy projects may not use runner ` +
+        `${runnerName}; pick one of ${project.runners.join(', ')}, or leave the runner out`,
+      { field: 'runnerId', message: `must be a runner of project ${project.name}` },
+    );
+  }
+  const reserving = projectsReserving(rules, runnerName).map((item) => item.name);
+  if (reserving.length === 0 || (project && reserving.includes(project.name))) return;
+  const which = project ? `project ${project.name}` : 'no project';
   throw policyRefusal(
     'projects',
-    `project ${project.name} of the organization policy projects may not use runner ` +
-      `${runnerName}; pick one of ${project.runners.join(', ')}, or leave the runner out`,
-    { field: 'runnerId', message: `must be a runner of project ${project.name}` },
+    `runner ${runnerName} is reserved by the organization policy projects for ` +
+      `${reserving.join(', ')}, and this environment is of ${which}; name one of those ` +
+      'projects, or pick another runner',
+    { field: 'runnerId', message: `is reserved for project ${reserving.join(', ')}` },
   );
 }
 

@@ -1,6 +1,12 @@
-import type { CreateEnvironmentBody, OrgRules, ProjectRule } from '@hangar/api';
+import type { CreateEnvironmentBody, EnvironmentSpec, OrgRules, ProjectRule } from '@hangar/api';
 import type { Queryable } from '../storage/database.js';
-import { checkRepositoryAllowed, projectOf, runningLimitRefusal } from './policy-checks.js';
+import {
+  allowedClassOf,
+  checkRepositoryAllowed,
+  checkRunnerAllowed,
+  projectOf,
+  runningLimitRefusal,
+} from './policy-checks.js';
 import { lockOrg, policyOf, rulesOfPolicy } from './policy-store.js';
 
 /** What the organization policy allows a new environment, once its own checks passed. */
@@ -23,6 +29,27 @@ export async function createPolicyOf(
   const project = projectOf(rules, body.project);
   checkRepositoryAllowed(rules, project, body.repository?.url);
   return { rules, project };
+}
+
+/**
+ * Checks a stopped (or failed) environment against the create rules in force now, before it
+ * starts again: its project, repository, class and runner. A policy tightened since create
+ * refuses the start, naming the rule; the running limits are checked apart (`checkRunningLimits`).
+ */
+export async function checkStartPolicy(
+  tx: Queryable,
+  environment: { orgId: string; runnerId: string; spec: EnvironmentSpec },
+): Promise<void> {
+  const rules = rulesOfPolicy(await policyOf(tx, environment.orgId));
+  const { spec } = environment;
+  const project = projectOf(rules, spec.project);
+  checkRepositoryAllowed(rules, project, spec.repository?.url);
+  const runners = await tx.query<{ name: string }>('SELECT name FROM runners WHERE id = ?', [
+    environment.runnerId,
+  ]);
+  const runnerName = runners[0]?.name ?? environment.runnerId;
+  allowedClassOf(rules, spec.class, [], runnerName);
+  checkRunnerAllowed(rules, project, runnerName);
 }
 
 async function countOf(tx: Queryable, sql: string, params: string[]): Promise<number> {

@@ -1,7 +1,7 @@
 import { HangarError, type CreateEnvironmentBody } from '@hangar/api';
 import type { Context } from '../context.js';
 import type { UserPrincipal } from '../http/principal.js';
-import { allowedClassOf, checkRunnerAllowed } from './policy-checks.js';
+import { allowedClassOf, checkRunnerAllowed, projectsReserving } from './policy-checks.js';
 import type { CreatePolicy } from './policy-enforcement.js';
 import { runnerClasses, type RunnerRow } from './runners.js';
 
@@ -25,9 +25,14 @@ export async function pickRunner(
     [principal.orgId],
   );
   const projectRunners = policy.project?.runners ?? [];
+  // Without a runner asked for, one another project reserves is never picked.
   const eligible = projectRunners.length
     ? rows.filter((row) => projectRunners.includes(row.name))
-    : rows;
+    : rows.filter((row) =>
+        projectsReserving(policy.rules, row.name).every(
+          (item) => item.name === policy.project?.name,
+        ),
+      );
   const runner = body.runnerId ? rows.find((row) => row.id === body.runnerId) : eligible[0];
   if (!runner && !body.runnerId && policy.project && projectRunners.length) {
     throw new HangarError(
@@ -53,7 +58,7 @@ export async function pickRunner(
         'it with `hangar runner --control-plane URL --enroll TOKEN`',
     );
   }
-  checkRunnerAllowed(policy.project, runner.name);
+  checkRunnerAllowed(policy.rules, policy.project, runner.name);
   if (!body.runnerId && runner.connected !== 1) {
     const seen = runner.last_seen_at ? new Date(runner.last_seen_at).toISOString() : 'never';
     throw new HangarError(

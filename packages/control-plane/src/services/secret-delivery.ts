@@ -56,7 +56,7 @@ export async function secretsOfRows(
        FROM secrets s
        LEFT JOIN secret_ciphertexts c ON c.secret_id = s.id AND c.runner_id = ?
        LEFT JOIN user_signing_keys k ON k.id = s.signing_key_id
-       WHERE s.org_id = ? ORDER BY s.scope, s.scope_id, s.name`,
+       WHERE s.org_id = ? AND s.deleted_at IS NULL ORDER BY s.scope, s.scope_id, s.name`,
       [runnerId, orgId],
     );
     for (const environment of rows) {

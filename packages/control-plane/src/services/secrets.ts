@@ -1,4 +1,5 @@
 import {
+  checkSecretTarget,
   HangarError,
   newId,
   publicKeyObject,
@@ -16,7 +17,6 @@ import type { Queryable } from '../storage/database.js';
 import { isUniqueViolation } from '../storage/open.js';
 import { pushSecretChange } from './secret-push.js';
 import { scopeIdOf, secretRecipients } from './secret-recipients.js';
-import { checkSecretTarget } from './secret-targets.js';
 import { ownSigningKey } from './signing-keys.js';
 
 export interface SecretRow {
@@ -32,6 +32,8 @@ export interface SecretRow {
   signing_key_id: string;
   created_at: number;
   updated_at: number;
+  /** Set when the secret was deleted: a tombstone that keeps its name's highest version. */
+  deleted_at: number | null;
   [key: string]: string | number | null;
 }
 
@@ -161,17 +163,20 @@ async function writeSecret(
   body: SetSecretBody,
 ): Promise<void> {
   if (existing) {
+    // A tombstone set again becomes a new secret (new id) that continues its version count.
     await tx.execute(
-      `UPDATE secrets SET delivery = ?, target = ?, version = ?, author_id = ?,
-         signing_key_id = ?, updated_at = ? WHERE id = ?`,
+      `UPDATE secrets SET id = ?, delivery = ?, target = ?, version = ?, author_id = ?,
+         signing_key_id = ?, created_at = ?, updated_at = ?, deleted_at = NULL WHERE id = ?`,
       [
+        row.id,
         row.delivery,
         row.target,
         row.version,
         row.author_id,
         row.signing_key_id,
+        row.created_at,
         row.updated_at,
-        row.id,
+        existing.id,
       ],
     );
     await tx.execute('DELETE FROM secret_ciphertexts WHERE secret_id = ?', [row.id]);
@@ -219,7 +224,7 @@ export async function setSecret(
   meta: RequestMeta,
 ): Promise<Secret> {
   checkMayWrite(principal, body.scope);
-  checkSecretTarget(body.delivery, body.target);
+  checkSecretTarget(body);
   const scopeId = await scopeIdOf(context.db, {
     orgId: principal.orgId,
     userId: principal.userId,
@@ -257,8 +262,9 @@ export async function setSecret(
       };
       checkCiphertexts(body, recipients, binding, signingKey.public_key);
       const now = Date.now();
+      const live = existing && !isDeleted(existing) ? existing : undefined;
       const row: SecretRow = {
-        id: existing?.id ?? newId('sec'),
+        id: live?.id ?? newId('sec'),
         org_id: principal.orgId,
         scope: body.scope,
         scope_id: scopeId,
@@ -268,8 +274,9 @@ export async function setSecret(
         version: body.version,
         author_id: principal.userId,
         signing_key_id: signingKey.id,
-        created_at: existing?.created_at ?? now,
+        created_at: live?.created_at ?? now,
         updated_at: now,
+        deleted_at: null,
       };
       await writeSecret(tx, existing, row, body);
       await context.audit.append(tx, {
@@ -333,18 +340,29 @@ async function auditForgery(
     .catch(() => undefined);
 }
 
+function isDeleted(row: SecretRow): boolean {
+  return row.deleted_at !== null;
+}
+
+/** A version that is not the next one; `details.nextVersion` says which is, when known. */
 function versionConflict(
   name: string,
   expected: number | undefined,
   existing: SecretRow | undefined,
 ) {
-  const stored = existing ? `it is at version ${existing.version}` : 'it does not exist yet';
+  let stored = 'it does not exist yet';
+  if (existing) {
+    stored = isDeleted(existing)
+      ? `it was deleted at version ${existing.version}, and a secret set again under its name ` +
+        'continues from there'
+      : `it is at version ${existing.version}`;
+  }
   const next = expected === undefined ? 'read it again' : `seal version ${expected}`;
-  return fieldError(
-    'version',
-    `does not follow the stored version of ${name} (${stored}); ${next} and retry`,
-    'conflict',
-  );
+  const message = `does not follow the stored version of ${name} (${stored}); ${next} and retry`;
+  return new HangarError('conflict', `version ${message}`, {
+    fields: [{ field: 'version', message }],
+    ...(expected === undefined ? {} : { details: { nextVersion: expected } }),
+  });
 }
 
 async function runnerIdsOf(db: Queryable, ids: readonly string[]): Promise<Map<string, string[]>> {
@@ -362,7 +380,8 @@ async function runnerIdsOf(db: Queryable, ids: readonly string[]): Promise<Map<s
 /** The secrets the caller may see: the organization's, its projects', and the caller's own. */
 export async function listSecrets(context: Context, principal: UserPrincipal): Promise<Secret[]> {
   const rows = await context.db.query<SecretRow>(
-    `SELECT * FROM secrets WHERE org_id = ? AND (scope <> 'user' OR scope_id = ?)
+    `SELECT * FROM secrets
+     WHERE org_id = ? AND (scope <> 'user' OR scope_id = ?) AND deleted_at IS NULL
      ORDER BY scope, scope_id, name`,
     [principal.orgId, principal.userId],
   );
@@ -382,7 +401,7 @@ export async function deleteSecret(
 ): Promise<Secret> {
   const deleted = await context.db.transaction(async (tx) => {
     const rows = await tx.query<SecretRow>(
-      `SELECT * FROM secrets WHERE id = ? ${context.db.forUpdate}`,
+      `SELECT * FROM secrets WHERE id = ? AND deleted_at IS NULL ${context.db.forUpdate}`,
       [id],
     );
     const row = rows[0];
@@ -392,7 +411,12 @@ export async function deleteSecret(
     checkMayWrite(principal, row.scope as SecretScope);
     const runners = await runnerIdsOf(tx, [id]);
     await tx.execute('DELETE FROM secret_ciphertexts WHERE secret_id = ?', [id]);
-    await tx.execute('DELETE FROM secrets WHERE id = ?', [id]);
+    const now = Date.now();
+    await tx.execute('UPDATE secrets SET deleted_at = ?, updated_at = ? WHERE id = ?', [
+      now,
+      now,
+      id,
+    ]);
     await context.audit.append(tx, {
       orgId: principal.orgId,
       actor: actorOf(principal),

@@ -144,7 +144,7 @@ export async function revokeSigningKey(
     const now = Date.now();
     await tx.execute('UPDATE user_signing_keys SET revoked_at = ? WHERE id = ?', [now, id]);
     const signed = await tx.query<{ n: number }>(
-      'SELECT COUNT(*) AS n FROM secrets WHERE signing_key_id = ?',
+      'SELECT COUNT(*) AS n FROM secrets WHERE signing_key_id = ? AND deleted_at IS NULL',
       [id],
     );
     await context.audit.append(tx, {
@@ -160,7 +160,7 @@ export async function revokeSigningKey(
   });
   if (revoked.changed) {
     const secrets = await context.db.query<{ scope: string; scope_id: string }>(
-      'SELECT scope, scope_id FROM secrets WHERE signing_key_id = ?',
+      'SELECT scope, scope_id FROM secrets WHERE signing_key_id = ? AND deleted_at IS NULL',
       [id],
     );
     await pushSecretChange(context, principal.orgId, secrets);

@@ -268,4 +268,28 @@ export const migrations: Migration[] = [
       `CREATE INDEX agent_tasks_runner ON agent_tasks (runner_id, state)`,
     ],
   },
+  {
+    version: 6,
+    name: 'secret-tombstones',
+    statements: [
+      // A deleted secret stays as a tombstone (no ciphertexts, never listed or delivered), so
+      // one set again under its name continues from its highest version: an envelope of an
+      // older version cannot be stored again.
+      `ALTER TABLE secrets ADD COLUMN deleted_at BIGINT`,
+      // Users are keyed per organization (oidc:<org id>:<issuer>#<subject>), so one person can
+      // be a member of several and no organization finds or blocks another's users.
+      `UPDATE users SET external_key = 'oidc:' || org_id || ':' || substr(external_key, 6)
+       WHERE external_key LIKE 'oidc:%'`,
+      // Token exchange is off unless the organization turns it on.
+      `ALTER TABLE oidc_configs ADD COLUMN token_exchange INTEGER NOT NULL DEFAULT 0`,
+      // The ID tokens already traded for a session (SHA-256 of issuer and jti, or of the whole
+      // token without jti), kept until they expire, so each is accepted once.
+      `CREATE TABLE oidc_used_id_tokens (
+        hash TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        expires_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX oidc_used_id_tokens_expiry ON oidc_used_id_tokens (expires_at)`,
+    ],
+  },
 ];

@@ -12,14 +12,15 @@ export interface OidcFixture {
 }
 
 /**
- * A control plane and a test OpenID provider whose client sends the browser back to it, with
- * the organization's provider set through `PUT /v1/org/oidc` (`settings` adds to the body).
+ * A control plane that allows loopback providers and a test OpenID provider whose client sends
+ * the browser back to it, with the organization's provider set through `PUT /v1/org/oidc`, token
+ * exchange on (`settings` adds to the body and may turn it off).
  */
 export async function startOidcFixture(
   backend: TestBackend,
   options: { settings?: Record<string, unknown>; accounts?: Record<string, TestAccount> } = {},
 ): Promise<OidcFixture> {
-  const t = await startTestControlPlane(backend);
+  const t = await startTestControlPlane(backend, { oidcAllowHttpLoopbackIssuers: true });
   const provider = await startTestOidcProvider({
     redirectUris: [`${t.url}/v1/auth/callback`],
     ...(options.accounts ? { accounts: options.accounts } : {}),
@@ -29,6 +30,7 @@ export async function startOidcFixture(
       issuer: provider.issuer,
       clientId: provider.clientId,
       clientSecret: provider.clientSecret,
+      tokenExchange: true,
       ...options.settings,
     },
   });

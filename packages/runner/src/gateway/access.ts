@@ -13,7 +13,12 @@ import type { GatewayDeps } from './deps.js';
  */
 export type GatewayRule =
   | { kind: 'public'; why: string }
-  | { kind: 'grant'; operation: AccessOperation }
+  | {
+      kind: 'grant';
+      operation: AccessOperation;
+      /** The environment the grant must be for, when the path names something else. */
+      environmentOf?: (request: FastifyRequest) => string | undefined;
+    }
   | { kind: 'share'; why: string };
 
 /** Browsers cannot set headers on a WebSocket, so they offer the grant as a subprotocol. */
@@ -64,7 +69,9 @@ export function checkGrant(deps: GatewayDeps, rule: GatewayRule) {
     if (rule.kind === 'share') {
       throw new HangarError('internal', 'a share rule belongs to the port proxy, not a route');
     }
-    const environmentId = (request.params as { id?: string }).id ?? '';
+    const environmentId = rule.environmentOf
+      ? (rule.environmentOf(request) ?? '')
+      : ((request.params as { id?: string }).id ?? '');
     const token = tokenOf(request);
     const refuse = async (
       code: 'unauthenticated' | 'forbidden',

@@ -1,4 +1,5 @@
 import type { DesiredEnvironment } from '@hangar/api';
+import type { AgentTaskManager } from '../agents/manager.js';
 import type { AuditDraft } from '../audit-queue.js';
 import type { PortsConfig } from '../devcontainer/index.js';
 import type { RunnerIdentity } from '../identity.js';
@@ -36,4 +37,6 @@ export interface GatewayDeps {
   terminalGraceMs: number;
   /** Masks the environment's secret values, for output a client asked to have masked. */
   maskerOf?: (environmentId: string) => Masker;
+  /** The agent tasks of this runner: their prompt and transcript routes. */
+  agents?: AgentTaskManager;
 }

@@ -50,18 +50,25 @@ export function execRoutes(deps: GatewayDeps, limits: StreamLimits = defaultStre
         bodyLimit: 96 * 1024 * 1024,
         schema: { params: IdParams, body: ExecRequestSchema, response: { 200: ExecResultSchema } },
       },
-      async (request) => {
+      async (request, reply) => {
         const { id } = request.params;
         const body = request.body;
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
         let total = 0;
+        let tooMuch = false;
         const abort = new AbortController();
         const collect = (into: Buffer[]) => (chunk: Buffer) => {
           total += chunk.length;
-          if (total > maxBufferedOutputBytes) abort.abort();
-          else into.push(chunk);
+          if (total > maxBufferedOutputBytes) {
+            tooMuch = true;
+            abort.abort();
+          } else into.push(chunk);
         };
+        // A client that hangs up before the answer ends its command (an agent being stopped).
+        reply.raw.once('close', () => {
+          if (!reply.raw.writableFinished) abort.abort();
+        });
         const { stdin, ...rest } = body;
         deps.activity.touch(id);
         const outcome = await runExec(deps, {
@@ -75,7 +82,7 @@ export function execRoutes(deps: GatewayDeps, limits: StreamLimits = defaultStre
           onStderr: collect(stderr),
           signal: abort.signal,
         });
-        if (abort.signal.aborted) {
+        if (tooMuch) {
           throw new HangarError(
             'payload_too_large',
             'the command printed more than 256 MiB; use the streaming exec endpoint',

@@ -11,6 +11,7 @@ import {
   HangarError,
 } from '@hangar/api';
 import { checkGrant, chooseProtocol, type GatewayRule } from './access.js';
+import { agentRoutes } from '../agents/routes.js';
 import type { GatewayDeps } from './deps.js';
 import { execRoutes } from './exec-routes.js';
 import { fileRoutes } from './file-routes.js';
@@ -123,12 +124,16 @@ export async function startGateway(
   await app.register(processRoutes(deps));
   await app.register(terminalRoutes(deps));
   await app.register(portRoutes(deps, urls));
+  await app.register(agentRoutes(deps.agents));
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = options.publicUrl ?? `http://${host}:${address.port}`;
   urls.setBase(url);
-  return { url, routes, close: () => app.close() };
+  // The runner's own clients (the agent loop) dial the gateway here, on loopback.
+  const loopback = address.family === 'IPv6' ? '[::1]' : '127.0.0.1';
+  const localUrl = `http://${loopback}:${address.port}`;
+  return { url, localUrl, routes, close: () => app.close() };
 }
 
 /** The shared port a request is for; `undefined` for the API; `null` once a bad one is refused. */

@@ -172,4 +172,9 @@ export interface Provider {
   /** Stops, then removes every trace on the host except the volume the caller removes. */
   remove(environmentId: string): Promise<void>;
   connect(environmentId: string): Promise<EnvdClient>;
+  /**
+   * The host path of the unix socket where the runner's egress proxy for the environment must
+   * listen, which the sandbox reaches; absent: the provider has no egress (in-memory tests).
+   */
+  egressSocketPath?(environmentId: string): string;
 }

@@ -3,6 +3,7 @@ import {
   type HangarError,
   type Condition,
   type DesiredEnvironment,
+  type DesiredSecret,
   type EnvironmentStatus,
   type Phase,
   type Step,
@@ -16,8 +17,8 @@ import {
   type PortsConfig,
 } from '../devcontainer/index.js';
 import type { Logger } from '../logger.js';
-import type { Provider } from '../providers/provider.js';
-import type { SecretDelivery } from '../secrets/delivery.js';
+import type { Provider, SandboxState } from '../providers/provider.js';
+import { secretsConditionAfter, type SecretDelivery } from '../secrets/delivery.js';
 import { maskDeep } from '../secrets/mask-deep.js';
 import { Masker } from '../secrets/masker.js';
 import type { LocalEnvironment, StateStore } from '../state-store.js';
@@ -134,15 +135,12 @@ export class EnvironmentWorker {
     if (failedHere) return;
     const sandbox = await provider.state(this.desired.id);
     if (this.isSettled('running') && sandbox === 'running') {
-      // After a runner restart the sandbox runs on, but the values must be opened again.
-      await this.deps.secrets?.open(this.desired);
+      await this.openSecrets(sandbox);
       return;
     }
     await this.publish(this.state.created ? 'starting' : 'creating', { failure: null, steps: [] });
     const secrets = this.deps.secrets;
-    if (secrets && this.desired.secrets?.length) {
-      await this.step('secrets', () => secrets.open(this.desired));
-    }
+    const refused = await this.openSecrets(sandbox);
     if (!this.state.prepared) {
       const name = this.desired.spec.repository ? 'clone' : 'workspace';
       const url = this.desired.spec.repository?.url;
@@ -176,7 +174,8 @@ export class EnvironmentWorker {
     }
     const started = await this.step('sandbox', () => provider.start(plan.spec));
     let conditions: Condition[] = this.state.status.conditions;
-    for (const condition of [...started.conditions, ...plan.conditions]) {
+    const delivered = secretsConditionAfter(refused, this.state.status.conditions);
+    for (const condition of [...started.conditions, ...plan.conditions, ...delivered]) {
       conditions = withCondition(conditions, condition);
     }
     await this.publish(this.state.status.phase, {
@@ -186,6 +185,27 @@ export class EnvironmentWorker {
     await this.runHooks(plan);
     if (!this.state.created) this.state.created = true;
     await this.publish('running');
+  }
+
+  /**
+   * Opens the environment's secrets for a start and remembers which (none, too: a secret set
+   * while it runs waits for its next start). Held already: nothing. A runner restarted while
+   * the sandbox runs opens again only the ones it started with.
+   */
+  private async openSecrets(sandbox: SandboxState): Promise<Condition | undefined> {
+    const secrets = this.deps.secrets;
+    if (!secrets || secrets.store.holds(this.desired.id)) return undefined;
+    const wanted = this.desired.secrets ?? [];
+    const started = this.state.startedSecrets;
+    if (sandbox === 'running') {
+      const kept = started ? wanted.filter((item) => started.includes(secretKey(item))) : wanted;
+      this.state.startedSecrets = kept.map(secretKey);
+      await secrets.open({ ...this.desired, secrets: kept });
+      return undefined;
+    }
+    this.state.startedSecrets = wanted.map(secretKey);
+    if (wanted.length === 0) return secrets.open(this.desired);
+    return this.step('secrets', () => secrets.open(this.desired));
   }
 
   private async runHooks(plan: SandboxPlan): Promise<void> {
@@ -292,6 +312,10 @@ export class EnvironmentWorker {
   private runningStep(): string | undefined {
     return this.state.status.steps.findLast((step) => step.state === 'failed')?.name;
   }
+}
+
+function secretKey(secret: Pick<DesiredSecret, 'id' | 'version'>): string {
+  return `${secret.id}@v${secret.version}`;
 }
 
 export function freshState(desired: DesiredEnvironment): LocalEnvironment {

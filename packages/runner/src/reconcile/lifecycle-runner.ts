@@ -1,4 +1,5 @@
 import { appendFile } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 import { HangarError } from '@hangar/api';
 import type { CommandStep, HookPlan } from '../devcontainer/index.js';
 import type { EnvdClient } from '../providers/provider.js';
@@ -16,6 +17,48 @@ class OutputTail {
 
   lines(): string[] {
     return this.text.replace(/\n$/, '').split('\n').slice(-tailLines);
+  }
+}
+
+/** A line longer than this is written in parts, so a command that never ends one is logged. */
+const longestLine = 64 * 1024;
+
+/**
+ * Prefixes every line of one output stream with its label. A line that arrives in several
+ * chunks is held until it ends, so the label starts lines only, never the middle of one.
+ */
+export class LabeledLines {
+  private readonly decoder = new StringDecoder('utf8');
+  private partial = '';
+
+  constructor(private readonly label: string) {}
+
+  /** The complete lines so far, each labelled; the rest waits for its line break. */
+  push(chunk: Buffer): string {
+    const text = this.partial + this.decoder.write(chunk);
+    const end = text.lastIndexOf('\n') + 1;
+    this.partial = text.slice(end);
+    let lines = this.labelled(text.slice(0, end));
+    if (this.partial.length > longestLine) {
+      lines += this.labelled(`${this.partial}\n`);
+      this.partial = '';
+    }
+    return lines;
+  }
+
+  /** The last line, ended, when the stream stopped without a line break. */
+  end(): string {
+    const rest = this.partial + this.decoder.end();
+    this.partial = '';
+    return rest ? this.labelled(`${rest}\n`) : '';
+  }
+
+  private labelled(text: string): string {
+    if (!text) return '';
+    return text
+      .split(/(?<=\n)/)
+      .map((line) => `[${this.label}] ${line}`)
+      .join('');
   }
 }
 
@@ -58,19 +101,17 @@ async function runStep(options: HookRunOptions, step: CommandStep, index: number
   const masker = options.masker ?? Masker.none;
   // One masker per stream, so a value split across two chunks of one stream is still masked.
   const streams = { stdout: masker.stream(), stderr: masker.stream() };
+  const lines = { stdout: new LabeledLines(label), stderr: new LabeledLines(label) };
   let pending = Promise.resolve();
-  const write = (masked: Buffer) => {
-    if (masked.length === 0) return;
-    tail.push(masked);
-    const text = masked
-      .toString('utf8')
-      .split(/(?<=\n)/)
-      .map((line) => `[${label}] ${line}`)
-      .join('');
-    pending = pending.then(() => appendFile(options.logPath, text, { mode: 0o600 }));
+  const append = (text: string) => {
+    if (text) pending = pending.then(() => appendFile(options.logPath, text, { mode: 0o600 }));
+  };
+  const write = (stream: keyof typeof streams, masked: Buffer) => {
+    if (masked.length > 0) tail.push(masked);
+    append(lines[stream].push(masked));
   };
   const log = (stream: keyof typeof streams) => (chunk: Buffer) =>
-    write(streams[stream].push(chunk));
+    write(stream, streams[stream].push(chunk));
   const header = masker.maskText(`[${label}] $ ${step.argv.join(' ')}\n`);
   await appendFile(options.logPath, header, { mode: 0o600 });
   const outcome = await options.envd.exec({
@@ -82,8 +123,10 @@ async function runStep(options: HookRunOptions, step: CommandStep, index: number
     onStderr: log('stderr'),
     signal: options.signal,
   });
-  write(streams.stdout.end());
-  write(streams.stderr.end());
+  for (const stream of ['stdout', 'stderr'] as const) {
+    write(stream, streams[stream].end());
+    append(lines[stream].end());
+  }
   await pending;
   const ending = outcome.timedOut
     ? `timed out after ${options.timeoutMs} ms`

@@ -104,3 +104,92 @@ test('an empty masker passes chunks through untouched', () => {
   assert.equal(stream.push(chunk), chunk);
   assert.equal(stream.end().length, 0);
 });
+
+const reviewed = 'Zq8/x+T3 p\u00e4ss-w\u00f6rd_1234';
+const reviewedMasker = new Masker([Buffer.from(reviewed)]);
+
+function masked(text: string): boolean {
+  return reviewedMasker.maskText(`<${text}>`) === `<${maskReplacement}>`;
+}
+
+test('hex, lower and upper case, is masked (od, xxd -p, sha tools print hex)', () => {
+  const hex = Buffer.from(reviewed).toString('hex');
+  assert.ok(masked(hex));
+  assert.ok(masked(hex.toUpperCase()));
+  const everyByte = hex.replace(/../g, '%$&');
+  assert.ok(masked(everyByte), 'od | tr " " "%": every byte percent-encoded');
+  assert.ok(masked(everyByte.toUpperCase()));
+});
+
+test('percent-encoding in lower-case hex, and with reserved characters kept, is masked', () => {
+  const lower = (text: string) => text.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase());
+  const component = encodeURIComponent(reviewed);
+  assert.ok(masked(lower(component)));
+  assert.ok(masked(encodeURI(reviewed)));
+  assert.ok(masked(lower(encodeURI(reviewed))));
+  // Python's quote(value): '/' kept, and ! * ' ( ) encoded (which encodeURIComponent keeps).
+  const python = new Masker([Buffer.from("a/b!c*d'e(f)g h")]);
+  for (const form of ['a/b%21c%2Ad%27e%28f%29g%20h', 'a%2Fb%21c%2Ad%27e%28f%29g+h']) {
+    assert.equal(python.maskText(`[${form}]`), `[${maskReplacement}]`, form);
+    assert.equal(python.maskText(`[${lower(form)}]`), `[${maskReplacement}]`, lower(form));
+  }
+});
+
+test('JSON with \\u escapes for non-ASCII (ensure_ascii) and with \\/ is masked', () => {
+  const plain = JSON.stringify(reviewed).slice(1, -1);
+  const ascii = plain.replace(
+    /[\u0080-\uffff]/g,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  assert.notEqual(ascii, plain);
+  const upperHex = ascii.replace(
+    /\\u([0-9a-f]{4})/g,
+    (_, hex: string) => `\\u${hex.toUpperCase()}`,
+  );
+  for (const form of [ascii, upperHex, plain]) {
+    assert.ok(masked(form), form);
+    assert.ok(masked(form.replaceAll('/', '\\/')), form.replaceAll('/', '\\/'));
+  }
+  const astral = new Masker([Buffer.from('key-\u{1f511}-value')]);
+  assert.equal(astral.maskText('"key-\\ud83d\\udd11-value"'), `"${maskReplacement}"`);
+});
+
+test('a value that is not UTF-8 is masked as a program decoding it to text prints it', () => {
+  const bytes = Buffer.from([0x6b, 0x65, 0x79, 0x2d, 0xff, 0x41, 0x42, 0x43, 0x44, 0x45]);
+  const binary = new Masker([bytes]);
+  assert.equal(binary.mask(Buffer.from(bytes.toString('utf8'))).toString(), maskReplacement);
+  assert.equal(binary.mask(bytes).toString(), maskReplacement);
+});
+
+/** The output of a stream fed `parts`, then ended. */
+function streamed(streamMasker: Masker, parts: string[]): string {
+  const stream = streamMasker.stream();
+  const out = parts.map((part) => stream.push(Buffer.from(part)).toString());
+  return out.join('') + stream.end().toString();
+}
+
+test('a stream masks a value repeating itself across chunks as the whole is masked', () => {
+  const periodic = new Masker([Buffer.from('abcdabcd')]);
+  for (const text of ['abcdabcdabcd', 'x abcdabcdabcdabcd y', 'abcdabcd abcdabcd']) {
+    const whole = periodic.maskText(text);
+    for (let split = 0; split <= text.length; split += 1) {
+      const out = streamed(periodic, [text.slice(0, split), text.slice(split)]);
+      assert.equal(out, whole, `${text} split at ${split}`);
+    }
+    assert.equal(streamed(periodic, [...text]), whole, `${text} byte by byte`);
+  }
+  assert.equal(periodic.maskText('abcdabcdabcd'), maskReplacement);
+});
+
+test('a stream masks two values whose ends overlap, split anywhere, as one ***', () => {
+  const two = new Masker([Buffer.from('token-AAAA-BBBB'), Buffer.from('BBBB-CCCC-DDDD')]);
+  const text = 'x token-AAAA-BBBB-CCCC-DDDD y token-AAAA-BBBB z BBBB-CCCC-DDDD';
+  const whole = two.maskText(text);
+  assert.equal(whole, `x ${maskReplacement} y ${maskReplacement} z ${maskReplacement}`);
+  for (let split = 0; split <= text.length; split += 1) {
+    for (let second = split; second <= text.length; second += 7) {
+      const parts = [text.slice(0, split), text.slice(split, second), text.slice(second)];
+      assert.equal(streamed(two, parts), whole, `split at ${split} and ${second}`);
+    }
+  }
+});

@@ -2,6 +2,8 @@ import {
   HangarError,
   openSecret,
   publicKeyObject,
+  secretTargetProblem,
+  secretValueProblem,
   type DesiredEnvironment,
   type DesiredSecret,
   type SecretBinding,
@@ -96,16 +98,70 @@ function openOne(
   return { id, name, scope, scopeId, version, delivery, target, value: opened.value };
 }
 
+/** A secret the runner does not deliver, and why, in words that name no value. */
+export interface RefusedSecret {
+  secret: Pick<DesiredSecret, 'id' | 'name' | 'scope' | 'scopeId' | 'version'>;
+  why: string;
+}
+
 /**
- * Opens every secret of an environment's desired state with the runner's X25519 key, checking
- * each author's signature over the binding. The first one that does not open fails them all
- * with reason `secret_unreadable`; its message names the secret, never a value.
+ * Why a secret may not reach this environment by its scope: a user secret is its owner's only,
+ * a project secret its project's, and an org secret has no scope id. The control plane chooses
+ * what it sends; this holds when it sends another user's or project's secret.
+ */
+export function scopeProblem(
+  desired: Pick<DesiredEnvironment, 'ownerId' | 'spec'>,
+  secret: Pick<DesiredSecret, 'scope' | 'scopeId'>,
+): string | undefined {
+  if (secret.scope === 'user' && secret.scopeId !== desired.ownerId) {
+    return "it is another user's secret, not the environment owner's";
+  }
+  if (secret.scope === 'project' && secret.scopeId !== desired.spec.project) {
+    const project = desired.spec.project;
+    return `it is for project ${secret.scopeId}, and the environment is ${
+      project === undefined ? 'of no project' : `of project ${project}`
+    }`;
+  }
+  if (secret.scope === 'org' && secret.scopeId !== '') return 'an org secret has no scope id';
+  return undefined;
+}
+
+/**
+ * Opens the secrets of an environment's desired state with the runner's X25519 key, checking
+ * each author's signature over the binding. A secret whose scope is not the environment's
+ * (another user's, another project's), whose target breaks the delivery rules
+ * (`secretTargetProblem`) or whose value cannot be delivered that way is refused: not opened or
+ * not kept, returned with its reason, so the environment starts without it. The first one that
+ * does not open fails them all with reason `secret_unreadable`; its message names the secret,
+ * never a value.
  */
 export function openEnvironmentSecrets(options: {
   desired: DesiredEnvironment;
   runnerId: string;
   key: X25519KeyPair;
-}): OpenedSecret[] {
+}): { opened: OpenedSecret[]; refused: RefusedSecret[] } {
   const { desired, runnerId, key } = options;
-  return (desired.secrets ?? []).map((secret) => openOne(desired, secret, runnerId, key));
+  const opened: OpenedSecret[] = [];
+  const refused: RefusedSecret[] = [];
+  for (const secret of desired.secrets ?? []) {
+    const placement = scopeProblem(desired, secret) ?? targetProblem(secret);
+    if (placement) {
+      refused.push({ secret, why: placement });
+      continue;
+    }
+    const one = openOne(desired, secret, runnerId, key);
+    const value = secretValueProblem(one.delivery, one.value);
+    if (value) {
+      one.value.fill(0);
+      refused.push({ secret, why: value });
+      continue;
+    }
+    opened.push(one);
+  }
+  return { opened, refused };
+}
+
+function targetProblem(secret: DesiredSecret): string | undefined {
+  const problem = secretTargetProblem(secret);
+  return problem === undefined ? undefined : `its ${secret.delivery} target ${problem}`;
 }

@@ -40,6 +40,8 @@ export interface BwrapPlan {
   nodePtyDir: string;
   envdConfigPath: string;
   runDir: string;
+  /** The folder of the egress proxy socket, bound read-only; absent: no egress at all. */
+  egressDir?: string;
   /** Read-write mounts, e.g. the home and the workspace volume, host path → sandbox path. */
   volumes: Array<{ source: string; dest: string }>;
   /** Read-only files over everything else (secrets from the runner's memory), host → sandbox. */
@@ -107,6 +109,7 @@ export function bwrapOptions(plan: BwrapPlan): string[] {
     plan.runDir,
     inside.socketDir,
   );
+  if (plan.egressDir !== undefined) args.push('--ro-bind', plan.egressDir, inside.egressDir);
   const volumes = [...plan.volumes].sort((a, b) => a.dest.length - b.dest.length);
   for (const volume of volumes) args.push('--bind', volume.source, volume.dest);
   for (const file of plan.files ?? []) args.push('--ro-bind', file.source, file.dest);

@@ -10,6 +10,9 @@ export const inside = {
   envdConfig: '/run/hangar/envd.json',
   socketDir: '/run/hangar/sock',
   socket: '/run/hangar/sock/envd.sock',
+  /** The runner's egress proxy socket, in a folder bound read-only (see `egress/`). */
+  egressDir: '/run/hangar/egress',
+  egressSocket: '/run/hangar/egress/proxy.sock',
   tmp: '/tmp',
 } as const;
 
@@ -41,6 +44,9 @@ export interface EnvironmentPaths {
   /** Holds envd's socket; mounted read-write at {@link inside.socketDir}. */
   runDir: string;
   socket: string;
+  /** Holds the environment's egress proxy socket; the runner's, mounted read-only. */
+  egressDir: string;
+  egressSocket: string;
   /** Generated /etc files (passwd, group, hosts, ...), mounted read-only one by one. */
   etcDir: string;
   envdConfig: string;
@@ -60,6 +66,8 @@ export function environmentPaths(dataDir: string, environmentId: string): Enviro
     home: join(root, 'home'),
     runDir,
     socket: join(runDir, 'envd.sock'),
+    egressDir: join(root, 'egress'),
+    egressSocket: join(root, 'egress', 'proxy.sock'),
     etcDir: join(root, 'etc'),
     envdConfig: join(root, 'envd.json'),
     bwrapArgs: join(root, 'bwrap.args'),

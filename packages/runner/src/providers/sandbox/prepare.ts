@@ -1,6 +1,8 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EnvdConfig } from '@hangar/envd/config.js';
+import { proxyEnv, proxyListenPort } from '../../egress/service.js';
+import { prepareEgressDir } from '../../egress/socket-dir.js';
 import type { SandboxSpec } from '../provider.js';
 import { bwrapOptions, encodeArgs, envdCommand, hostRootEntries } from './bwrap-args.js';
 import { prepareEtc } from './etc-files.js';
@@ -33,7 +35,10 @@ export function hostnameFor(environmentId: string): string {
   return name === '' ? 'hangar' : name;
 }
 
-/** The variables every command inside gets before its own: the user's basics, then containerEnv. */
+/**
+ * The variables every command inside gets before its own: the user's basics, the egress proxy
+ * (the only way out of the sandbox's network), then containerEnv.
+ */
 export function commandEnv(spec: SandboxSpec, hostname: string): Record<string, string> {
   const home = homeFolder(spec.user.name);
   return {
@@ -44,6 +49,7 @@ export function commandEnv(spec: SandboxSpec, hostname: string): Record<string, 
     SHELL: shellPath(),
     HOSTNAME: hostname,
     LANG: 'C.UTF-8',
+    ...proxyEnv,
     ...spec.containerEnv,
   };
 }
@@ -82,6 +88,7 @@ export function prepareSandbox(options: {
   chmodSync(paths.runDir, 0o700);
   rmSync(paths.socket, { force: true });
   prepareOwnedDir(spec.workspaceDir, hostUser);
+  prepareEgressDir(paths.egressDir, hostUser);
   const hostname = hostnameFor(spec.environmentId);
   const home = homeFolder(spec.user.name);
   const etcMounts = prepareEtc({
@@ -98,11 +105,13 @@ export function prepareSandbox(options: {
     env: commandEnv(spec, hostname),
     killGraceMs: 1000,
     outputQuietMs: 500,
+    egress: { listenPort: proxyListenPort, socketPath: inside.egressSocket },
   });
   assertReachable(
     [
       paths.home,
       paths.runDir,
+      paths.egressDir,
       paths.envdConfig,
       join(paths.etcDir, 'passwd'),
       spec.workspaceDir,
@@ -124,6 +133,7 @@ export function prepareSandbox(options: {
     nodePtyDir: options.nodePtyDir,
     envdConfigPath: paths.envdConfig,
     runDir: paths.runDir,
+    egressDir: paths.egressDir,
     volumes: [
       { source: paths.home, dest: home },
       { source: spec.workspaceDir, dest: spec.workspaceFolder },

@@ -259,6 +259,12 @@ export class SandboxProvider implements Provider {
     return client;
   }
 
+  /** Where the runner's egress proxy for the environment listens (bound into its sandbox). */
+  egressSocketPath(environmentId: string): string {
+    checkEnvironmentId(environmentId);
+    return environmentPaths(this.dataDir, environmentId).egressSocket;
+  }
+
   /** The environment's cgroups, or the reason it runs without limits (never fatal). */
   private async makeCgroups(spec: SandboxSpec): Promise<{
     cgroups: EnvironmentCgroups | undefined;

@@ -1,0 +1,10 @@
+export * from './conversation.js';
+export * from './model-error.js';
+export type { ClientOptions } from './client-options.js';
+export { OpenAiClient } from './openai.js';
+export { AnthropicClient } from './anthropic.js';
+export { createModelClient } from './client.js';
+export * from './tools.js';
+export * from './policy.js';
+export * from './limits.js';
+export * from './loop.js';
