@@ -130,6 +130,9 @@ export async function readJson(response: Response): Promise<unknown> {
   }
 }
 
+/** The longest line of a streamed reply: an event's data arrives in many short lines. */
+export const maxSseLineChars = 1024 * 1024;
+
 export interface SseEvent {
   event: string | undefined;
   data: string;
@@ -159,12 +162,21 @@ export async function* sseEvents(response: Response): AsyncGenerator<SseEvent> {
     else if (field === 'data') data.push(value);
   };
   for await (const chunk of bodyChunks(response)) {
+    // Only the new text is searched for a line end, so a line that never ends costs linear time.
+    let from = buffer.length;
     buffer += decoder.decode(chunk, { stream: true });
     let newline: number;
-    while ((newline = buffer.indexOf('\n')) !== -1) {
+    while ((newline = buffer.indexOf('\n', from)) !== -1) {
       const line = buffer.slice(0, newline).replace(/\r$/, '');
       buffer = buffer.slice(newline + 1);
+      from = 0;
       yield* lineOf(line);
+    }
+    if (buffer.length > maxSseLineChars) {
+      throw new ModelError(
+        'protocol',
+        `the model stream sent a line longer than ${maxSseLineChars} characters`,
+      );
     }
   }
   buffer += decoder.decode();

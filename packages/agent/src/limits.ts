@@ -40,7 +40,6 @@ export function usageOrEstimate(
   messages: readonly Message[],
   outputChars = 0,
 ): Usage {
-  if (turn?.usage) return turn.usage;
   const input = messages.reduce(
     (sum, message) =>
       sum + message.content.length + ('toolCalls' in message ? argsLength(message) : 0),
@@ -49,8 +48,18 @@ export function usageOrEstimate(
   const output = turn
     ? turn.text.length + turn.toolCalls.reduce((sum, call) => sum + call.arguments.length, 0)
     : outputChars;
-  return { inputTokens: Math.ceil(input / 4), outputTokens: Math.ceil(output / 4) };
+  if (!turn?.usage) {
+    return { inputTokens: Math.ceil(input / 4), outputTokens: Math.ceil(output / 4) };
+  }
+  // A server's own count is trusted only down to a floor of one token per eight characters, so
+  // a server that reports 0 cannot make a task run past maxTokens.
+  return {
+    inputTokens: Math.max(turn.usage.inputTokens, Math.ceil(input / floorCharsPerToken)),
+    outputTokens: Math.max(turn.usage.outputTokens, Math.ceil(output / floorCharsPerToken)),
+  };
 }
+
+const floorCharsPerToken = 8;
 
 function argsLength(message: Extract<Message, { role: 'assistant' }>): number {
   return message.toolCalls.reduce((sum, call) => sum + call.arguments.length, 0);

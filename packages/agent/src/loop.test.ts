@@ -239,6 +239,15 @@ for (const api of ['openai', 'anthropic'] as const) {
         assert.equal(result.reason, 'maxTokens');
       });
 
+      test('maxTokens is not dodged by a server that reports zero usage', async () => {
+        const { result } = await loop([], {
+          whenEmpty: { text: 'x'.repeat(40000), usage: { inputTokens: 0, outputTokens: 0 } },
+          limits: { ...limits, maxTokens: 2500 },
+        });
+        assert.equal(result.state, 'limit_reached');
+        assert.equal(result.reason, 'maxTokens');
+      });
+
       test('maxWallTimeS ends a task waiting on the model or on a tool', async () => {
         const waiting = await loop([{ hang: true }], { limits: { ...limits, maxWallTimeS: 0.2 } });
         assert.equal(waiting.result.state, 'limit_reached');

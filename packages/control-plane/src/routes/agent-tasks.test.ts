@@ -427,6 +427,22 @@ for (const backend of testBackends()) {
       }
     });
 
+    test('removing a member stops their agent tasks, audited as the admin', async () => {
+      const t = await startTestControlPlane(backend);
+      try {
+        const { runner } = await runningEnvironment(t);
+        const { member, environment } = await memberWithEnvironment(t);
+        const task = await createdTask(t, { environmentId: environment.id }, member.token);
+        const removed = await t.request('DELETE', `/v1/members/${member.userId}`);
+        assert.equal(removed.status, 200, JSON.stringify(removed.body));
+        await taskPushed(runner, task.id, 'stop');
+        const stops = await auditOf(t, 'agent.task.stop');
+        assert.equal(stops.find((r) => r.target?.id === task.id)?.actor.id, t.owner.userId);
+      } finally {
+        await t.close();
+      }
+    });
+
     test('op agent is for the owner only, even with break-glass', async () => {
       const t = await startTestControlPlane(backend);
       try {

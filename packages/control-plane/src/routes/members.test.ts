@@ -53,6 +53,25 @@ function refusedWith(
 
 for (const backend of testBackends()) {
   describe(`members on ${backend.kind}`, () => {
+    test('once the organization has a provider, members are added under its issuer only', async () => {
+      const t = await startTestControlPlane(backend);
+      try {
+        await t.cp.context.db.execute(
+          `INSERT INTO oidc_configs (org_id, issuer, client_id, allowed_domains, store_profile,
+             default_role, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          [t.owner.orgId, issuer, 'hangar', '[]', 0, 'member', t.owner.userId, Date.now()],
+        );
+        const other = await t.request<ErrorBody>('POST', '/v1/members', {
+          body: { issuer: `${issuer}/`, subject: 'carol', role: 'admin' },
+        });
+        assert.equal(other.status, 400, JSON.stringify(other.body));
+        assert.match(other.body.message, /signs in with the issuer/);
+        assert.equal((await add(t, 'carol', 'admin')).status, 201);
+      } finally {
+        await t.close();
+      }
+    });
+
     test('add pre-creates the user by issuer and subject; bad input and duplicates are refused', async () => {
       const t = await startTestControlPlane(backend);
       try {

@@ -11,6 +11,7 @@ import { actorOf, roles, type UserPrincipal } from '../http/principal.js';
 import type { Queryable } from '../storage/database.js';
 import { externalKeyOf } from '../oidc/users.js';
 import { isUniqueViolation } from '../storage/open.js';
+import { stopAgentTask } from './agent-tasks.js';
 import { revokeAllTokensOf } from './api-tokens.js';
 import { pushDesired } from './desired-state.js';
 import { specOf, type EnvironmentRow } from './environment-rows.js';
@@ -175,6 +176,25 @@ export async function listMembers(context: Context, principal: UserPrincipal): P
  * sign-in finds them with this role. A removed member of this organization is added again: the
  * same user id, a new role, and none of the old tokens (those stay revoked).
  */
+/**
+ * Once the organization has an OpenID provider, a member of another issuer could never sign in:
+ * the role given to them would silently never apply. Before one is configured any issuer goes.
+ */
+async function checkConfiguredIssuer(db: Queryable, orgId: string, issuer: string) {
+  const rows = await db.query<{ issuer: string }>(
+    'SELECT issuer FROM oidc_configs WHERE org_id = ?',
+    [orgId],
+  );
+  const configured = rows[0]?.issuer;
+  if (configured === undefined || configured === issuer) return;
+  throw new HangarError(
+    'invalid_request',
+    `the organization signs in with the issuer ${configured}, so a member of ${issuer} could ` +
+      'never sign in; give the issuer exactly as `hangar org oidc get` shows it',
+    { fields: [{ field: 'issuer', message: `must be ${configured}` }] },
+  );
+}
+
 export async function addMember(
   context: Context,
   principal: UserPrincipal,
@@ -184,6 +204,7 @@ export async function addMember(
   checkIssuer(body.issuer);
   checkSubject(body.subject);
   checkOwnerChange(principal, [body.role]);
+  await checkConfiguredIssuer(context.db, principal.orgId, body.issuer);
   const key = externalKeyOf(principal.orgId, body.issuer, body.subject);
   const taken = new HangarError(
     'conflict',
@@ -315,7 +336,30 @@ export async function removeMember(
   });
   await endAccessOf(context, principal, removed.row, removed.keys, meta);
   for (const environmentId of removed.stopped) await pushDesired(context, environmentId);
+  await stopAgentTasksOf(context, principal, id, meta);
   return toMember(removed.row);
+}
+
+/** Asks every agent task of a removed user that has not ended to stop, each audited. */
+async function stopAgentTasksOf(
+  context: Context,
+  principal: UserPrincipal,
+  userId: string,
+  meta: RequestMeta,
+) {
+  const tasks = await context.db.query<{ id: string }>(
+    `SELECT id FROM agent_tasks WHERE org_id = ? AND owner_id = ? AND desired = 'run'
+       AND state IN ('queued', 'running') ORDER BY created_at, id`,
+    [principal.orgId, userId],
+  );
+  for (const task of tasks) {
+    await stopAgentTask(context, principal, task.id, meta).catch((error: unknown) => {
+      context.logger.warn(
+        { err: error, taskId: task.id },
+        "a removed member's agent task did not stop",
+      );
+    });
+  }
 }
 
 /** Sets every environment of the user that should be running to stopped; returns their ids. */

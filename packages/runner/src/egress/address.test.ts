@@ -114,6 +114,8 @@ test('IPv4 inside IPv6 (mapped, NAT64, 6to4) is judged as the IPv4 address it ca
   assert.equal(kindOf('::ffff:10.1.2.3'), 'private');
   assert.equal(kindOf('::ffff:8.8.8.8'), 'public');
   assert.equal(kindOf('64:ff9b::a9fe:a9fe'), 'metadata');
+  assert.equal(kindOf('::ffff:0:7f00:1'), 'loopback', 'IPv4-translated, RFC 2765');
+  assert.equal(kindOf('::ffff:0:a9fe:a9fe'), 'metadata');
   assert.equal(kindOf('64:ff9b::10.0.0.1'), 'private');
   assert.equal(kindOf('64:ff9b::8.8.8.8'), 'public');
   assert.equal(kindOf('2002:7f00:1::'), 'loopback');

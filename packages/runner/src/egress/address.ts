@@ -74,6 +74,8 @@ const special: Array<{ cidr: Cidr; kind: SpecialKind }> = (
 
 const nat64 = block('64:ff9b::/96');
 const sixToFour = block('2002::/16');
+/** IPv4-translated addresses (RFC 2765, `::ffff:0:a.b.c.d`), judged by the IPv4 they carry. */
+const translated = block('::ffff:0:0:0/96');
 
 /**
  * The IPv4 address an IPv6 address carries to the IPv4 internet (NAT64 `64:ff9b::/96`, 6to4
@@ -83,7 +85,7 @@ function embeddedV4(bytes: Uint8Array): Uint8Array | undefined {
   const mapped = new Uint8Array(16);
   mapped[10] = 0xff;
   mapped[11] = 0xff;
-  if (cidrContains(nat64, bytes)) {
+  if (cidrContains(nat64, bytes) || cidrContains(translated, bytes)) {
     mapped.set(bytes.subarray(12), 12);
     return mapped;
   }

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import {
+  connect as netConnect,
+  createServer as createTcpServer,
+  type AddressInfo,
+  type Socket,
+} from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -332,6 +337,32 @@ test('connections past the limit are answered 503', async () => {
     const second = await get(socketPath, `http://127.0.0.1:${webPort}/`);
     assert.equal(second.status, 503);
     first.socket.destroy();
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('a CONNECT over the limit is answered 503, never decided, and cannot crash the proxy', async () => {
+  const { proxy, socketPath, records } = await startProxy({ limits: { maxConnections: 1 } });
+  try {
+    const first = await connectThrough(socketPath, `127.0.0.1:${echoPort}`);
+    assert.equal(first.status, 200);
+    for (let round = 0; round < 5; round += 1) {
+      const raw = netConnect(socketPath);
+      raw.write(`CONNECT 127.0.0.1:${echoPort} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      const answer = await new Promise<string>((resolve) => {
+        let text = '';
+        raw.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        raw.on('error', () => resolve(text));
+        raw.on('close', () => resolve(text));
+      });
+      assert.match(answer, /^HTTP\/1\.1 503 /);
+    }
+    first.socket.destroy();
+    await until(() => records.length === 1);
+    assert.equal(records.length, 1, 'only the admitted tunnel was decided and recorded');
+    const after = await get(socketPath, `http://127.0.0.1:${webPort}/`);
+    assert.equal(after.status, 200, 'the proxy still serves');
   } finally {
     await proxy.close();
   }

@@ -139,6 +139,8 @@ export class EgressProxy {
   private readonly server: Server;
   private readonly limits: ProxyLimits;
   private readonly sockets = new Set<Socket>();
+  /** Connections over the limit: answered 503 and closed, never served. */
+  private readonly refused = new WeakSet<object>();
   private readonly live = new Set<Live>();
 
   private constructor(private readonly options: EgressProxyOptions) {
@@ -152,9 +154,14 @@ export class EgressProxy {
     this.server.keepAliveTimeout = Math.min(30_000, this.limits.idleTimeoutMs);
     this.server.on('connection', (socket: Socket) => this.admit(socket));
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (this.refused.has(req.socket)) return;
       this.forward(req, res).catch((error: unknown) => this.failed(error, res));
     });
     this.server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // Node takes its own error listener off a CONNECT socket: without one, a client that
+      // goes away mid-answer would throw out of the runner.
+      socket.on('error', () => socket.destroy());
+      if (this.refused.has(socket)) return;
       this.tunnel(req, socket as Socket, head).catch((error: unknown) => {
         this.options.logger.error({ err: error }, 'egress tunnel failed');
         socket.destroy();
@@ -222,10 +229,14 @@ export class EgressProxy {
   }
 
   private admit(socket: Socket): void {
+    socket.on('error', () => socket.destroy());
     if (this.sockets.size >= this.limits.maxConnections) {
+      // Refused before any request on it is parsed or decided, then closed once the answer left.
+      this.refused.add(socket);
       socket.end(
         rawResponse(503, `the egress proxy already has ${this.limits.maxConnections} connections`),
       );
+      setTimeout(() => socket.destroy(), refusedLingerMs).unref();
       this.options.logger.warn(
         { environmentId: this.options.context.environmentId },
         'egress connection refused: too many at once',
@@ -333,13 +344,13 @@ export class EgressProxy {
     const startedAt = performance.now();
     const parsed = parseAuthority(req.url ?? '');
     if (!parsed.ok) {
-      client.end(rawResponse(400, parsed.message));
+      endWith(client, rawResponse(400, parsed.message));
       return;
     }
     const target = parsed.value;
     const decision = await this.decideFor(target, req);
     if (!decision.allowed) {
-      client.end(rawResponse(decision.status, decision.reason, refusalHeaders(decision)));
+      endWith(client, rawResponse(decision.status, decision.reason, refusalHeaders(decision)));
       await this.record({ decision, target, method: 'CONNECT', startedAt });
       return;
     }
@@ -456,4 +467,13 @@ export class EgressProxy {
         ),
       );
   }
+}
+
+/** How long a refused connection may linger so that its 503 is read before it is dropped. */
+const refusedLingerMs = 1000;
+
+/** Ends a client socket with a last answer, or drops it when it can no longer be written. */
+function endWith(socket: Socket, answer: string): void {
+  if (socket.writable) socket.end(answer);
+  else socket.destroy();
 }
