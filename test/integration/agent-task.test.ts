@@ -278,6 +278,45 @@ test(
   },
 );
 
+test(
+  'a command-line agent in the environment gets the prompt on stdin; its output is the transcript',
+  { timeout: 60_000 },
+  async () => {
+    const script =
+      'read -r prompt; printf "cli-agent got: %s\\n" "$prompt"; ' +
+      'mkdir -p notes && printf "%s\\n" "$prompt" > notes/cli-agent.txt';
+    const written = await exec(`printf '%s\\n' '${script}' > /tmp/cli-agent.sh`);
+    assert.equal(written.code, 0, written.out);
+    const run = await hangar(
+      [
+        'agent',
+        'run',
+        '--env',
+        environment.name,
+        ...modelFlags(),
+        '--command',
+        'sh /tmp/cli-agent.sh',
+        '--prompt-on',
+        'stdin',
+        '--follow',
+        'write the release notes',
+      ],
+      env,
+    );
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /cli-agent got: write the release notes/);
+    const task = await finalTask((await latestTask()).id);
+    assert.equal(task.kind, 'command');
+    assert.equal(task.state, 'succeeded');
+    assert.equal((await exec('cat notes/cli-agent.txt')).out, 'write the release notes\n');
+    const records = await agentRecords(task.id, 1);
+    assert.ok(
+      records.some((record) => record.action === 'environment.process.start'),
+      'the program was started as the agent, audited like a person',
+    );
+  },
+);
+
 async function filesUnder(dir: string): Promise<Buffer> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   const files = entries.filter((entry) => entry.isFile());
