@@ -248,8 +248,13 @@ test(
       assert.equal(wrong.out, '407');
       const denied = await curl([...proxy, '-i', 'http://exfil.example/']);
       assert.match(denied.out, /X-Hangar-Egress-Denied: egress\.agents/i);
+      const stripped = await curl(['-i', 'http://stripped.invalid/']);
+      assert.match(stripped.out, /403/);
 
-      const records = await egressRecords(11);
+      const records = await egressRecords(12);
+      const asOwner = records.find((record) => record.details.host === 'stripped.invalid');
+      assert.equal(asOwner?.actor.kind, 'user', 'without the credentials it is the owner...');
+      assert.equal(asOwner.details.duringAgentTasks, taskId, '...naming the running task');
       const agent = records.filter((record) => record.actor.kind === 'agent');
       assert.deepEqual(
         agent.map((record) => [record.actor.id, record.actor.onBehalfOf, record.details.decision]),

@@ -31,6 +31,11 @@ export interface EgressContext {
   rules(): CompiledRule[];
   /** The actor of a request with these proxy credentials (none: the owner); undefined: unknown. */
   actorFor(credential: string | undefined): Actor | undefined;
+  /**
+   * The agent tasks running in the environment now. A request without credentials while one
+   * runs is recorded as the owner's, naming them: it may come from a command the agent started.
+   */
+  runningTasks?(): string[];
 }
 
 function describeRules(rules: readonly CompiledRule[]) {

@@ -8,7 +8,7 @@ import {
 } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { newId } from '@hangar/api';
+import { newId, type Actor } from '@hangar/api';
 import type { AuditDraft } from '../audit-queue.js';
 import type { Logger } from '../logger.js';
 import { addressText, decide, type Decision, type EgressContext } from './decide.js';
@@ -247,6 +247,13 @@ export class EgressProxy {
     socket.once('close', () => this.sockets.delete(socket));
   }
 
+  /** For a request made as a person while agent tasks run: the tasks, so the record says so. */
+  private duringTasks(actor: Actor | undefined): { duringAgentTasks?: string } {
+    if (actor?.kind === 'agent') return {};
+    const tasks = this.options.context.runningTasks?.() ?? [];
+    return tasks.length > 0 ? { duringAgentTasks: tasks.join(' ') } : {};
+  }
+
   private decideFor(target: Target, req: IncomingMessage): Promise<Decision> {
     return decide({
       context: this.options.context,
@@ -458,6 +465,7 @@ export class EgressProxy {
           bytesDown: entry.bytesDown ?? 0,
           durationMs: Math.round(performance.now() - entry.startedAt),
           reason: decision.allowed ? entry.failure : decision.reason,
+          ...this.duringTasks(decision.actor),
         },
       })
       .catch((error: unknown) =>

@@ -164,6 +164,10 @@ export class EgressService {
         if (entry.tasks.size > 0) return [...entry.tasks.values()].map((task) => task.compiled);
         return entry.compiled ? [entry.compiled] : [];
       },
+      runningTasks: () =>
+        [...(this.environments.get(environmentId)?.tasks.values() ?? [])]
+          .map(({ task }) => task.taskId)
+          .sort(),
       actorFor: (credential): Actor | undefined => {
         const entry = this.environments.get(environmentId);
         const ownerId = entry?.desired?.ownerId;
