@@ -24,6 +24,7 @@ import { desiredAgentTasksFor } from '../services/agent-tasks.js';
 import {
   completeKeyRotation,
   keyRotationPending,
+  recordConnectRefusal,
   type RunnerConnections,
 } from '../services/runner-trust.js';
 import { checkEncryptionKey, storeEncryptionKey } from '../services/runner-encryption-key.js';
@@ -380,18 +381,11 @@ export class RunnerHub implements RunnerNotifier, RunnerConnections {
     socket: WebSocket,
     sourceAddress: string,
   ): Promise<never> {
-    await context.audit
-      .record({
-        orgId: runner.org_id,
-        actor: { kind: 'runner', id: runner.id },
-        action: 'runner.connect',
-        target: { kind: 'runner', id: runner.id },
-        outcome: 'denied',
-        requestId: 'runner-connection',
-        sourceAddress,
-        details: { reason: 'runner disabled' },
-      })
-      .catch(() => undefined);
+    await recordConnectRefusal(context, runner, {
+      outcome: 'denied',
+      reason: 'runner disabled',
+      sourceAddress,
+    });
     refuseDisabled(socket, runner.id);
     throw new Error(`runner ${runner.id} is disabled`);
   }

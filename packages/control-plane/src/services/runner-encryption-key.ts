@@ -1,5 +1,6 @@
 import { fingerprint, isValidX25519PublicKey } from '@hangar/api';
 import type { Context } from '../context.js';
+import { recordConnectRefusal } from './runner-trust.js';
 import type { RunnerRow } from './runners.js';
 
 /**
@@ -13,18 +14,11 @@ export async function checkEncryptionKey(
   sourceAddress: string,
 ): Promise<void> {
   if (encryptionKey === undefined || isValidX25519PublicKey(encryptionKey)) return;
-  await context.audit
-    .record({
-      orgId: runner.org_id,
-      actor: { kind: 'runner', id: runner.id },
-      action: 'runner.connect',
-      target: { kind: 'runner', id: runner.id },
-      outcome: 'failure',
-      requestId: 'runner-connection',
-      sourceAddress,
-      details: { reason: 'the published encryption key is not an X25519 public key' },
-    })
-    .catch(() => undefined);
+  await recordConnectRefusal(context, runner, {
+    outcome: 'failure',
+    reason: 'the published encryption key is not an X25519 public key',
+    sourceAddress,
+  });
   throw new Error(
     'encryptionKey is not a raw X25519 public key (32 bytes, base64url); fix the runner key file',
   );

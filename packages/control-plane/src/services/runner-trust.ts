@@ -13,6 +13,29 @@ import type { Queryable } from '../storage/database.js';
 import { runnerById, toRunner, type RunnerRow } from './runners.js';
 
 /** What the trust actions need from the runner hub: the live connection of one runner. */
+/**
+ * Records a refused runner connection (`runner.connect` denied or failed); never throws, since
+ * the connection is refused either way.
+ */
+export async function recordConnectRefusal(
+  context: Context,
+  runner: RunnerRow,
+  refusal: { outcome: 'denied' | 'failure'; reason: string; sourceAddress: string },
+): Promise<void> {
+  await context.audit
+    .record({
+      orgId: runner.org_id,
+      actor: { kind: 'runner', id: runner.id },
+      action: 'runner.connect',
+      target: { kind: 'runner', id: runner.id },
+      outcome: refusal.outcome,
+      requestId: 'runner-connection',
+      sourceAddress: refusal.sourceAddress,
+      details: { reason: refusal.reason },
+    })
+    .catch(() => undefined);
+}
+
 export interface RunnerConnections {
   /** Closes the runner's live connection at once, if it has one. */
   disconnectDisabled(runnerId: string): void;
