@@ -36,8 +36,9 @@ export default tseslint.config(
     ['control-plane', ['@hangar/runner*', '@hangar/envd*', '@hangar/cli*']],
     ['runner', ['@hangar/control-plane*', '@hangar/cli*']],
     ['cli', []],
+    ['web', ['@hangar/runner*', '@hangar/envd*', '@hangar/cli*', '@hangar/agent*']],
   ].map(([name, forbidden]) => ({
-    files: [`packages/${name}/src/**/*.ts`],
+    files: [`packages/${name}/src/**/*.ts`, `packages/${name}/src/**/*.tsx`],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -53,6 +54,12 @@ export default tseslint.config(
       ],
     },
   })),
+  {
+    // The import resolver cannot load @vitejs/plugin-react (an ESM-only build tool), and a build
+    // script imported by nothing cannot be part of a cycle.
+    files: ['packages/web/src/tools/build-app.ts'],
+    rules: { 'import-x/no-cycle': 'off' },
+  },
   {
     files: ['scripts/**/*.mjs', 'packages/cli/bin/*.js'],
     ...tseslint.configs.disableTypeChecked,

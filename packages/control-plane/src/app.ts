@@ -23,6 +23,7 @@ import { secretRoutes } from './routes/secrets.js';
 import { signingKeyRoutes } from './routes/signing-keys.js';
 import { sshKeyRoutes } from './routes/ssh-keys.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { webRoutes } from './routes/web.js';
 import type { RunnerHub } from './runner-hub/hub.js';
 
 export type App = FastifyInstance;
@@ -114,6 +115,7 @@ export async function buildApp(context: Context, hub: RunnerHub) {
   await app.register(secretRoutes(context));
   await app.register(memberRoutes(context));
   await app.register(agentTaskRoutes(context));
+  await app.register(webRoutes());
   await app.ready();
   return { app, routes };
 }

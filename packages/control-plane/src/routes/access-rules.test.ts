@@ -30,6 +30,8 @@ test('every route declares an access rule, and every user route refuses a missin
     }
     const publicRoutes = t.cp.routes.filter((route) => route.access?.kind === 'public');
     assert.deepEqual(publicRoutes.map((route) => route.url).sort(), [
+      '/',
+      '/assets/:file',
       '/v1/auth/callback',
       '/v1/auth/device',
       '/v1/auth/device/poll',

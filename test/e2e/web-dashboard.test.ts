@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { devcontainer, repository } from '../support/repos.js';
+import { startSystem, type System } from '../support/system.js';
+
+const resultsDir = fileURLToPath(new URL('../../../test-results/', import.meta.url));
+const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+let system: System;
+let browser: Browser;
+
+before(
+  async () => {
+    system = await startSystem();
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: chromiumArgs,
+    });
+  },
+  { timeout: 60_000 },
+);
+
+after(async () => {
+  await browser?.close();
+  await system?.close();
+});
+
+interface Watched {
+  page: Page;
+  blocked: string[];
+  cspViolations: string[];
+}
+
+/** A page that may reach 127.0.0.1 only: every other request is aborted and remembered. */
+async function openPage(): Promise<Watched> {
+  const context = await browser.newContext();
+  const blocked: string[] = [];
+  const cspViolations: string[] = [];
+  await context.route('**/*', async (route) => {
+    const url = new URL(route.request().url());
+    if (url.hostname === '127.0.0.1') return route.continue();
+    blocked.push(url.href);
+    return route.abort('blockedbyclient');
+  });
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+  return { page, blocked, cspViolations };
+}
+
+async function assertAccessible(page: Page, view: string): Promise<void> {
+  const require = createRequire(import.meta.url);
+  const axeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as {
+        axe: { run(): Promise<{ violations: { id: string; impact?: string | null }[] }> };
+      }
+    ).axe;
+    const result = await axe.run();
+    return result.violations.map(({ id, impact }) => ({ id, impact: impact ?? null }));
+  });
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(serious, [], `${view}: ${JSON.stringify(serious)}`);
+}
+
+async function phaseOf(page: Page, name: string, phase: string): Promise<void> {
+  await page
+    .locator(`tr[data-environment="${name}"] [data-phase="${phase}"]`)
+    .waitFor({ timeout: 120_000 });
+}
+
+test('the dashboard is served with a strict CSP, and unknown files are 404', async () => {
+  const index = await fetch(`${system.cp.url}/`);
+  assert.equal(index.status, 200);
+  assert.match(index.headers.get('content-type') ?? '', /^text\/html/);
+  const csp = index.headers.get('content-security-policy') ?? '';
+  assert.match(csp, /script-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
+  const html = await index.text();
+  assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'an inline script');
+  const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+  assert.ok(script, html);
+  const asset = await fetch(`${system.cp.url}${script}`);
+  assert.equal(asset.status, 200);
+  assert.match(asset.headers.get('content-type') ?? '', /^text\/javascript/);
+  for (const path of ['/assets/missing.js', '/assets/..%2F..%2Fpackage.json', '/assets/x.map']) {
+    const missing = await fetch(`${system.cp.url}${path}`);
+    assert.equal(missing.status, 404, path);
+    assert.equal(((await missing.json()) as { code: string }).code, 'not_found');
+  }
+});
+
+test(
+  'sign in with the token, create an environment, watch it run, stop it, delete it',
+  { timeout: 300_000 },
+  async () => {
+    const repo = await repository(system.dir, 'web-repo', {
+      files: { '.devcontainer/devcontainer.json': devcontainer({}) },
+    });
+    await mkdir(resultsDir, { recursive: true });
+    const { page, blocked, cspViolations } = await openPage();
+    await page.goto(`${system.cp.url}/`);
+    await page.getByRole('heading', { name: 'Sign in to Hangar' }).waitFor();
+    await assertAccessible(page, 'sign in');
+
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate('document.activeElement?.getAttribute("name")');
+    assert.equal(focused, 'token', 'the token field is the first stop of the keyboard');
+    await page.keyboard.type('hgr_not-a-real-token');
+    await page.keyboard.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'The token was refused' }).waitFor();
+    await page.getByLabel('API token').fill(system.token);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Environments', level: 1 }).waitFor();
+    await page.getByText('No environments yet').waitFor();
+
+    await page.getByLabel('Repository URL').fill(repo.dir);
+    await page.getByLabel('Ref (branch, tag or commit; optional)').fill(repo.defaultBranch);
+    await page.getByLabel('Name (optional)').fill('from-browser');
+    await page.getByRole('button', { name: 'Create environment' }).click();
+    await phaseOf(page, 'from-browser', 'running');
+    await assertAccessible(page, 'environments');
+    await page.screenshot({ path: `${resultsDir}web-dashboard-running.png`, fullPage: true });
+
+    await page.getByRole('button', { name: 'Stop from-browser' }).click();
+    await phaseOf(page, 'from-browser', 'stopped');
+    const { body } = await system.api<{
+      environments: { name: string; status: { phase: string } }[];
+    }>('GET', '/v1/environments');
+    assert.equal(body.environments.find((e) => e.name === 'from-browser')?.status.phase, 'stopped');
+    await page.screenshot({ path: `${resultsDir}web-dashboard-stopped.png`, fullPage: true });
+
+    await page.getByRole('button', { name: 'Delete from-browser' }).click();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Delete from-browser' }).click();
+    await page.getByRole('button', { name: 'Yes, delete from-browser' }).click();
+    await page.locator('tr[data-environment="from-browser"]').waitFor({
+      state: 'detached',
+      timeout: 120_000,
+    });
+
+    assert.deepEqual(blocked, []);
+    assert.deepEqual(cspViolations, []);
+    await page.context().close();
+  },
+);
