@@ -90,7 +90,11 @@ test('the dashboard is served with a strict CSP, and unknown files are 404', asy
   assert.match(index.headers.get('content-type') ?? '', /^text\/html/);
   const csp = index.headers.get('content-security-policy') ?? '';
   assert.match(csp, /script-src 'self'/);
-  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  const gateway = new URL(system.runner.gatewayUrl).origin;
+  const connect = /connect-src ([^;]+)/.exec(csp)?.[1]?.split(' ') ?? [];
+  assert.deepEqual(connect, ["'self'", gateway, gateway.replace(/^http/, 'ws')]);
+  assert.doesNotMatch(csp.replace(/connect-src [^;]+/, ''), /https?:|wss?:/);
   const html = await index.text();
   assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'an inline script');
   const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
@@ -127,6 +131,17 @@ test(
     await page.getByLabel('API token').fill(system.token);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Environments', level: 1 }).waitFor();
+    const cookies = await page.context().cookies();
+    assert.equal(cookies.length, 1);
+    assert.equal(cookies[0]?.name, 'hangar_session');
+    assert.equal(cookies[0]?.httpOnly, true);
+    assert.equal(cookies[0]?.sameSite, 'Strict');
+    assert.notEqual(cookies[0]?.value, system.token, 'a session of its own, not the token');
+    const stored = await page.evaluate<string>(
+      'JSON.stringify({ ...sessionStorage, ...localStorage })',
+    );
+    assert.ok(!stored.includes(system.token) && !stored.includes('hgr_'), stored);
+    assert.equal(await page.evaluate<string>('document.cookie'), '', 'scripts cannot read it');
     await page.getByText('No environments yet').waitFor();
 
     await page.getByLabel('Repository URL').fill(repo.dir);

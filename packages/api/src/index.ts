@@ -30,3 +30,4 @@ export * from './schemas/members.js';
 export * from './schemas/egress.js';
 export * from './egress-addresses.js';
 export * from './schemas/agents.js';
+export * from './schemas/transcript.js';

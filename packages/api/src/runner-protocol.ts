@@ -96,6 +96,11 @@ export const WelcomeMessage = Type.Object(
     environments: Type.Array(DesiredEnvironmentSchema),
     /** Every agent task of this runner that has not ended. */
     agentTasks: Type.Optional(Type.Array(DesiredAgentTaskSchema)),
+    /**
+     * The origin people's browsers load the dashboard from, when it is not the address the
+     * runner dials: the gateway lets pages of that origin call it (CORS).
+     */
+    dashboardOrigin: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+$', maxLength: 300 })),
   },
   { additionalProperties: false },
 );

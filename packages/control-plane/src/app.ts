@@ -24,6 +24,7 @@ import { signingKeyRoutes } from './routes/signing-keys.js';
 import { sshKeyRoutes } from './routes/ssh-keys.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { webRoutes } from './routes/web.js';
+import { webSessionRoutes } from './routes/web-session.js';
 import type { RunnerHub } from './runner-hub/hub.js';
 
 export type App = FastifyInstance;
@@ -115,7 +116,8 @@ export async function buildApp(context: Context, hub: RunnerHub) {
   await app.register(secretRoutes(context));
   await app.register(memberRoutes(context));
   await app.register(agentTaskRoutes(context));
-  await app.register(webRoutes());
+  await app.register(webSessionRoutes(context));
+  await app.register(webRoutes(context));
   await app.ready();
   return { app, routes };
 }

@@ -15,6 +15,8 @@ import { join } from 'node:path';
 
 export interface ControlPlane {
   url: string;
+  /** Where it listens, which differs from `url` behind a proxy with another public URL. */
+  listenUrl: string;
   context: Context;
   routes: Awaited<ReturnType<typeof buildApp>>['routes'];
   close(): Promise<void>;
@@ -61,7 +63,8 @@ export async function startControlPlane(
   }
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = config.publicUrl ?? `http://${host}:${address.port}`;
+  const listenUrl = `http://${host}:${address.port}`;
+  const url = config.publicUrl ?? listenUrl;
   const sweeper = setInterval(
     () => {
       failAbandonedOperations(context).catch((error: unknown) =>
@@ -75,6 +78,7 @@ export async function startControlPlane(
   logger.info({ url, database: db.kind }, 'control plane listening');
   return {
     url,
+    listenUrl,
     context,
     routes,
     async close() {

@@ -173,6 +173,8 @@ export async function startRunner(
   const queue = await AuditQueue.open(config.dataDir);
 
   let gatewayUrl = '';
+  /** Until the first welcome, the control plane the runner dials is the dashboard's origin. */
+  let dashboardOrigins: readonly string[] = [new URL(config.controlPlaneUrl).origin];
   const connection = new ControlPlaneConnection({
     identity,
     gatewayUrl: () => gatewayUrl,
@@ -310,7 +312,13 @@ export async function startRunner(
     portsConfig: (environmentId) => reconciler.portsConfigOf(environmentId),
     terminalGraceMs: config.terminalGraceMs,
     agents,
+    dashboardOrigins: () => dashboardOrigins,
   };
+  connection.on('welcome', (welcome) => {
+    const origins = new Set([new URL(config.controlPlaneUrl).origin]);
+    if (welcome.dashboardOrigin) origins.add(welcome.dashboardOrigin);
+    dashboardOrigins = [...origins];
+  });
   const gateway = await startGateway(deps, {
     host: config.gatewayHost,
     port: config.gatewayPort,

@@ -1,91 +1,147 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
-import { clientFor, messageOf, type Client, type CreateEnvironmentBody } from './client.js';
-import { forgetToken, saveToken, savedToken } from './session.js';
-import type { ListState } from './views/EnvironmentList.js';
-import { EnvironmentsView } from './views/EnvironmentsView.js';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { AppContext } from './app-context.js';
+import { clientFor, type Client, type Result, type WebSession } from './client.js';
+import { AgentPage } from './pages/AgentPage.js';
+import { AgentsPage } from './pages/AgentsPage.js';
+import { AuditPage } from './pages/AuditPage.js';
+import { EnvironmentPage } from './pages/EnvironmentPage.js';
+import { EnvironmentsPage } from './pages/EnvironmentsPage.js';
+import { OrgPage } from './pages/OrgPage.js';
+import { RunnersPage } from './pages/RunnersPage.js';
+import { navigate, routeOf, usePath, type Route } from './router.js';
+import {
+  currentSession,
+  finishProviderSignIn,
+  signInWithToken,
+  signOut,
+  startProviderSignIn,
+} from './session.js';
+import { homeOf, Layout } from './views/Layout.js';
+import { Loading } from './views/common.js';
 import { SignInView } from './views/SignInView.js';
 
-const pollIntervalMs = 2000;
+type SessionState =
+  | { kind: 'checking' }
+  | { kind: 'signed-out'; busy: boolean; error: string | null }
+  | { kind: 'signed-in'; session: WebSession };
+
+const signedOut = (error: string | null = null): SessionState => ({
+  kind: 'signed-out',
+  busy: false,
+  error,
+});
 
 export function App() {
-  const [token, setToken] = useState(savedToken);
-  const [signIn, setSignIn] = useState({ busy: false, error: null as string | null });
+  const path = usePath();
+  const [state, setState] = useState<SessionState>({ kind: 'checking' });
+  const csrf = useRef<string | undefined>(undefined);
+  const client = useMemo(() => clientFor(location.origin, () => csrf.current), []);
 
-  const trySignIn = async (candidate: string) => {
-    setSignIn({ busy: true, error: null });
-    const { error, response } = await clientFor(candidate, location.origin).GET('/v1/environments');
-    if (response.ok) {
-      saveToken(candidate);
-      setToken(candidate);
-      setSignIn({ busy: false, error: null });
-    } else {
-      setSignIn({ busy: false, error: `The token was refused: ${messageOf(error, response)}` });
+  const accept = useCallback((result: Result<WebSession>, landing?: string) => {
+    if (!result.ok) {
+      csrf.current = undefined;
+      setState(signedOut(result.status === 401 ? null : result.message));
+      return;
     }
-  };
-  const signOut = () => {
-    forgetToken();
-    setToken(null);
-  };
-
-  if (!token) {
-    return <SignInView {...signIn} onSignIn={(candidate) => void trySignIn(candidate)} />;
-  }
-  return <EnvironmentsPage token={token} onSignOut={signOut} />;
-}
-
-function EnvironmentsPage({ token, onSignOut }: { token: string; onSignOut: () => void }) {
-  const client = useMemo(() => clientFor(token, location.origin), [token]);
-  const [list, setList] = useState<ListState>({ kind: 'loading' });
-  const [confirmingDelete, setConfirmingDelete] = useState<string | null>(null);
-  const [actionError, setActionError] = useState<string | null>(null);
-  const [create, setCreate] = useState({ busy: false, error: null as string | null });
-
-  const refresh = useCallback(async () => {
-    const { data, error, response } = await client.GET('/v1/environments').catch(() => ({
-      data: undefined,
-      error: undefined,
-      response: new Response(null, { status: 503, statusText: 'control plane unreachable' }),
-    }));
-    if (data) setList({ kind: 'ready', environments: data.environments });
-    else setList({ kind: 'error', message: messageOf(error, response) });
-  }, [client]);
+    csrf.current = result.data.csrfToken;
+    setState({ kind: 'signed-in', session: result.data });
+    if (landing) navigate(landing, { replace: true });
+  }, []);
 
   useEffect(() => {
-    void refresh();
-    const timer = setInterval(() => void refresh(), pollIntervalMs);
-    return () => clearInterval(timer);
-  }, [refresh]);
+    if (routeOf(location.pathname).page === 'sign-in-callback') {
+      void finishProviderSignIn(client, location.search).then((result) => {
+        if (result.ok) accept(result, homeOf(result.data.role));
+        else {
+          navigate('/', { replace: true });
+          setState(signedOut(result.message));
+        }
+      });
+    } else {
+      void currentSession(client).then((result) => accept(result));
+    }
+    // A request refused for want of a session (expired, signed out elsewhere) ends this one.
+    client.use({
+      onResponse({ response, request }) {
+        if (response.status === 401 && !request.url.endsWith('/v1/auth/web-session')) {
+          csrf.current = undefined;
+          setState(signedOut('Your session has ended; sign in again.'));
+        }
+        return response;
+      },
+    });
+  }, [client, accept]);
 
-  const act = async (run: (client: Client) => Promise<{ error?: unknown; response: Response }>) => {
-    setActionError(null);
-    const { error, response } = await run(client);
-    if (!response.ok) setActionError(messageOf(error, response));
-    await refresh();
-  };
-  const path = (id: string) => ({ params: { path: { id } } });
-
-  const onCreate = async (body: CreateEnvironmentBody) => {
-    setCreate({ busy: true, error: null });
-    const { error, response } = await client.POST('/v1/environments', { body });
-    setCreate({ busy: false, error: response.ok ? null : messageOf(error, response) });
-    await refresh();
-  };
-
+  if (state.kind === 'checking') return <Loading what="your session" />;
+  if (state.kind === 'signed-out') {
+    const busy = () => setState({ kind: 'signed-out', busy: true, error: null });
+    return (
+      <SignInView
+        busy={state.busy}
+        error={state.error}
+        onToken={(token) => {
+          busy();
+          void signInWithToken(client, token).then((result) =>
+            result.ok
+              ? accept(result, homeOf(result.data.role))
+              : setState(signedOut(`The token was refused: ${result.message}`)),
+          );
+        }}
+        onProvider={(org) => {
+          busy();
+          void startProviderSignIn(client, org).then((result) => {
+            if (result.ok) location.assign(result.data.authorizationUrl);
+            else setState(signedOut(`Single sign-on could not start: ${result.message}`));
+          });
+        }}
+      />
+    );
+  }
+  const { session } = state;
   return (
-    <EnvironmentsView
-      list={list}
-      confirmingDelete={confirmingDelete}
-      actionError={actionError}
-      create={{ ...create, onCreate: (body) => void onCreate(body) }}
-      onSignOut={onSignOut}
-      onStart={(id) => void act((c) => c.POST('/v1/environments/{id}/start', path(id)))}
-      onStop={(id) => void act((c) => c.POST('/v1/environments/{id}/stop', path(id)))}
-      onAskDelete={setConfirmingDelete}
-      onCancelDelete={() => setConfirmingDelete(null)}
-      onConfirmDelete={(id) => {
-        setConfirmingDelete(null);
-        void act((c) => c.DELETE('/v1/environments/{id}', path(id)));
-      }}
-    />
+    <AppContext.Provider value={{ client, session }}>
+      <Layout
+        role={session.role}
+        userId={session.userId}
+        current={path}
+        onSignOut={() => void endSession(client).then(() => accept(notSignedIn))}
+      >
+        <Page route={routeOf(path)} />
+      </Layout>
+    </AppContext.Provider>
   );
+}
+
+const notSignedIn: Result<WebSession> = { ok: false, message: '', status: 401 };
+
+async function endSession(client: Client): Promise<void> {
+  await signOut(client);
+  navigate('/', { replace: true });
+}
+
+function Page({ route }: { route: Route }) {
+  switch (route.page) {
+    case 'environments':
+    case 'sign-in-callback':
+      return <EnvironmentsPage />;
+    case 'environment':
+      return <EnvironmentPage id={route.id} />;
+    case 'agents':
+      return <AgentsPage />;
+    case 'agent':
+      return <AgentPage id={route.id} />;
+    case 'audit':
+      return <AuditPage />;
+    case 'runners':
+      return <RunnersPage />;
+    case 'org':
+      return <OrgPage />;
+    case 'not-found':
+      return (
+        <>
+          <h1>Not found</h1>
+          <p>No page of the dashboard is at {route.path}.</p>
+        </>
+      );
+  }
 }

@@ -1,17 +1,87 @@
-// Known gap: the API token is kept in sessionStorage and sent as a bearer token, so a script
-// injected into the page could read it. The issue asks for an HttpOnly, SameSite=Strict session
-// cookie with CSRF protection on every state-changing request; that needs a session endpoint on
-// the control plane, which this slice does not add.
-const key = 'hangar.token';
+import type { paths } from './api-types.js';
+import { resultOf, type Client, type Result, type WebSession } from './client.js';
 
-export function savedToken(): string | null {
-  return sessionStorage.getItem(key);
+type StartLogin = paths['/v1/auth/login']['post'];
+type StartLoginAnswer = StartLogin['responses'][200]['content']['application/json'];
+
+/** What a sign-in at the provider keeps in this tab until the browser comes back. */
+const pendingKey = 'hangar.pending-sign-in';
+
+interface PendingSignIn {
+  loginId: string;
+  codeVerifier: string;
 }
 
-export function saveToken(token: string): void {
-  sessionStorage.setItem(key, token);
+/** The session this browser is signed in with, if any (the cookie is HttpOnly: ask). */
+export async function currentSession(client: Client): Promise<Result<WebSession>> {
+  return resultOf(client.GET('/v1/auth/web-session'));
 }
 
-export function forgetToken(): void {
-  sessionStorage.removeItem(key);
+/** Signs in with an API token: the control plane answers with a session cookie of its own. */
+export function signInWithToken(client: Client, token: string): Promise<Result<WebSession>> {
+  return resultOf(client.POST('/v1/auth/web-session', { body: { token } }));
+}
+
+function base64url(bytes: Uint8Array): string {
+  let text = '';
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return btoa(text).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+}
+
+/** A PKCE verifier and its S256 challenge, made with the browser's own random source. */
+export async function pkcePair(): Promise<{ verifier: string; challenge: string }> {
+  const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+  return { verifier, challenge: base64url(new Uint8Array(digest)) };
+}
+
+/**
+ * Starts a sign-in at the organization's OpenID provider. The page keeps its PKCE verifier in
+ * this tab, so only the tab that started the sign-in can finish it; returns where to go.
+ */
+export async function startProviderSignIn(
+  client: Client,
+  org: string | undefined,
+): Promise<Result<StartLoginAnswer>> {
+  const { verifier, challenge } = await pkcePair();
+  const started = await resultOf(
+    client.POST('/v1/auth/login', {
+      body: {
+        ...(org ? { org } : {}),
+        redirectUri: `${location.origin}/sign-in/callback`,
+        codeChallenge: challenge,
+      },
+    }),
+  );
+  if (started.ok) {
+    const pending: PendingSignIn = { loginId: started.data.loginId, codeVerifier: verifier };
+    sessionStorage.setItem(pendingKey, JSON.stringify(pending));
+  }
+  return started;
+}
+
+/** The provider sent the browser back to `/sign-in/callback?code=…`: trade the code. */
+export async function finishProviderSignIn(
+  client: Client,
+  search: string,
+): Promise<Result<WebSession>> {
+  const query = new URLSearchParams(search);
+  const saved = sessionStorage.getItem(pendingKey);
+  sessionStorage.removeItem(pendingKey);
+  const refused = (message: string): Result<WebSession> => ({ ok: false, message, status: 400 });
+  const error = query.get('error_description') ?? query.get('error');
+  if (error) return refused(`the sign-in was refused: ${error}`);
+  const code = query.get('code');
+  if (!code || !saved) return refused('this sign-in was not started in this tab; start again');
+  const pending = JSON.parse(saved) as PendingSignIn;
+  return resultOf(
+    client.POST('/v1/auth/web-session', {
+      body: { loginId: pending.loginId, code, codeVerifier: pending.codeVerifier },
+    }),
+  );
+}
+
+/** Ends the session on the control plane, which also clears the cookie. */
+export async function signOut(client: Client): Promise<Result<unknown>> {
+  return resultOf(client.DELETE('/v1/auth/web-session'));
 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Id, Timestamp } from './common.js';
+import { MemberRoleSchema } from './members.js';
 
 /** The roles a user may get at first sign-in; owners and admins are only ever made by hand. */
 export const signInRoles = ['member', 'auditor'] as const;
@@ -131,7 +132,9 @@ export const StartLoginBody = Type.Object(
     redirectUri: Type.String({
       minLength: 1,
       maxLength: 500,
-      description: 'where the browser returns: http://127.0.0.1:<port>/<path> only',
+      description:
+        'where the browser returns: http://127.0.0.1:<port>/<path> (the CLI), or the ' +
+        "control plane's own /sign-in/callback (the dashboard)",
     }),
     codeChallenge: CodeChallenge,
   },
@@ -220,3 +223,32 @@ export const LogoutResponse = Type.Object(
   { tokenId: Id, revokedAt: Timestamp },
   { additionalProperties: false },
 );
+
+/**
+ * The dashboard's sign-in: an API token pasted into the page (the embedded setup), or the end
+ * of a browser sign-in the page itself started. Either way the answer is an HttpOnly cookie
+ * holding a new session token, never the token itself.
+ */
+export const WebSessionBody = Type.Union([
+  Type.Object(
+    { token: Type.String({ minLength: 1, maxLength: 200, description: 'an API token' }) },
+    { additionalProperties: false },
+  ),
+  CompleteLoginBody,
+]);
+
+export const WebSessionResponse = Type.Object(
+  {
+    csrfToken: Type.String({
+      description: 'send it as X-CSRF-Token with every request that changes something',
+    }),
+    userId: Id,
+    orgId: Id,
+    role: MemberRoleSchema,
+    scopes: Type.Array(Type.String()),
+    expiresAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+export type WebSessionResponse = Static<typeof WebSessionResponse>;

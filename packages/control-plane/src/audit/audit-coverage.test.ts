@@ -90,6 +90,12 @@ async function cases(t: TestControlPlane): Promise<Record<string, Case>> {
       });
       return t.request('POST', '/v1/auth/logout', { token: made.body.token });
     },
+    'DELETE /v1/auth/web-session': async (t) => {
+      const made = await t.request<{ token: string }>('POST', '/v1/tokens', {
+        body: { scopes: ['environments:read'], expiresInS: 600 },
+      });
+      return t.request('DELETE', '/v1/auth/web-session', { token: made.body.token });
+    },
     'POST /v1/signing-keys': (t) =>
       t.request('POST', '/v1/signing-keys', { body: { publicKey: generateEd25519().publicKey } }),
     'DELETE /v1/signing-keys/:id': async (t) => {

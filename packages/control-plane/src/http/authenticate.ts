@@ -4,11 +4,12 @@ import type { Context } from '../context.js';
 import { checkApiToken, touchApiToken, type TokenRefusal } from '../services/api-tokens.js';
 import type { AccessRule } from './access-rules.js';
 import { roles, type Role, type UserPrincipal } from './principal.js';
+import { checkCookieRequest, sessionCookieOf } from './web-session.js';
 
 /** The chain that holds failures which cannot be tied to an organization. */
 export const systemAuditOrg = 'system';
 
-function bearerToken(request: FastifyRequest): string | undefined {
+export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (typeof header !== 'string') return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -40,7 +41,7 @@ async function auditRefusal(
 export function authenticateFor(context: Context, rule: AccessRule) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     if (rule.kind !== 'user') return;
-    const token = bearerToken(request);
+    const token = bearerToken(request) ?? (await cookieToken(context, request));
     if (!token) {
       await auditRefusal(context, request, {
         orgId: systemAuditOrg,
@@ -135,6 +136,28 @@ function denialOf(rule: AccessRule & { kind: 'user' }, principal: UserPrincipal)
     return `the role ${principal.role} may not do this; ask an organization admin`;
   }
   return null;
+}
+
+/**
+ * The dashboard's session from its cookie, once the request is shown to come from the dashboard
+ * (its Origin and, for a change, its CSRF token). A bearer token, when sent, wins over the cookie.
+ */
+async function cookieToken(context: Context, request: FastifyRequest): Promise<string | undefined> {
+  const token = sessionCookieOf(request);
+  if (!token) return undefined;
+  try {
+    checkCookieRequest(request, token, context.config.publicUrl);
+  } catch (error) {
+    const check = await checkApiToken(context.db, token);
+    await auditRefusal(context, request, {
+      orgId: check.row?.org_id ?? systemAuditOrg,
+      actorId: check.row?.user_id ?? 'anonymous',
+      action: 'auth.failure',
+      reason: 'session cookie without the dashboard origin or CSRF token',
+    }).catch(() => undefined);
+    throw error;
+  }
+  return token;
 }
 
 /** The principal of a route whose rule is `user`; a programming error anywhere else. */

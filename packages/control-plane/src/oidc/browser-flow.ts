@@ -52,8 +52,12 @@ function invalid(field: string, message: string): HangarError {
   });
 }
 
-/** The CLI's listener: http://127.0.0.1:<port>/<path>, nothing else. */
-export function checkClientRedirect(value: string): string {
+/**
+ * The CLI's listener, http://127.0.0.1:<port>/<path>, or this control plane's own dashboard page
+ * `dashboardRedirect` exactly; nothing else.
+ */
+export function checkClientRedirect(value: string, dashboardRedirect?: string): string {
+  if (dashboardRedirect !== undefined && value === dashboardRedirect) return value;
   let url: URL;
   try {
     url = new URL(value);
@@ -64,7 +68,8 @@ export function checkClientRedirect(value: string): string {
   if (!loopback || url.port === '' || url.username || url.password || url.search || url.hash) {
     throw invalid(
       'redirectUri',
-      'must be http://127.0.0.1:<port>/<path>, with no query or fragment: the CLI listens there',
+      'must be http://127.0.0.1:<port>/<path>, with no query or fragment (the CLI listens ' +
+        "there), or this control plane's dashboard at /sign-in/callback",
     );
   }
   return url.toString();
@@ -78,10 +83,11 @@ export function checkClientRedirect(value: string): string {
 export async function startBrowserLogin(
   context: Context,
   body: { org?: string | undefined; redirectUri: string; codeChallenge: string },
-  callbackUrl: string,
+  urls: { callbackUrl: string; dashboardRedirect: string },
   meta: RequestMeta,
 ): Promise<{ loginId: string; authorizationUrl: string; expiresAt: string }> {
-  const clientRedirectUri = checkClientRedirect(body.redirectUri);
+  const { callbackUrl } = urls;
+  const clientRedirectUri = checkClientRedirect(body.redirectUri, urls.dashboardRedirect);
   let target: SignInTarget;
   try {
     target = await signInTarget(context, body.org);

@@ -83,6 +83,18 @@ const matrix: Record<string, Row> = {
     kind: 'own-org',
     call: () => path('/v1/auth/logout'),
   },
+  'GET /v1/auth/web-session': {
+    scope: 'any',
+    roles: allRoles,
+    kind: 'own-org',
+    call: () => path('/v1/auth/web-session'),
+  },
+  'DELETE /v1/auth/web-session': {
+    scope: 'any',
+    roles: allRoles,
+    kind: 'own-org',
+    call: () => path('/v1/auth/web-session'),
+  },
   'POST /v1/runners': {
     scope: 'runners:admin',
     roles: runnerAdmins,

@@ -31,13 +31,21 @@ test('every route declares an access rule, and every user route refuses a missin
     const publicRoutes = t.cp.routes.filter((route) => route.access?.kind === 'public');
     assert.deepEqual(publicRoutes.map((route) => route.url).sort(), [
       '/',
+      '/agents',
+      '/agents/:id',
       '/assets/:file',
+      '/audit',
+      '/environments/:id',
+      '/org',
+      '/runners',
+      '/sign-in/callback',
       '/v1/auth/callback',
       '/v1/auth/device',
       '/v1/auth/device/poll',
       '/v1/auth/login',
       '/v1/auth/login/complete',
       '/v1/auth/token-exchange',
+      '/v1/auth/web-session',
       '/v1/health',
       '/v1/openapi.json',
     ]);

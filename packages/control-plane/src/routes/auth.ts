@@ -40,10 +40,19 @@ const CallbackQuery = Type.Object(
   { additionalProperties: true },
 );
 
+function baseUrlOf(context: Context, request: FastifyRequest): string {
+  const base = context.config.publicUrl ?? `${request.protocol}://${request.host}`;
+  return base.replace(/\/+$/, '');
+}
+
 /** This control plane's callback, as the browser reaches it. */
 export function callbackUrlOf(context: Context, request: FastifyRequest): string {
-  const base = context.config.publicUrl ?? `${request.protocol}://${request.host}`;
-  return `${base.replace(/\/+$/, '')}/v1/auth/callback`;
+  return `${baseUrlOf(context, request)}/v1/auth/callback`;
+}
+
+/** Where a sign-in the dashboard started brings the browser back: the dashboard itself. */
+export function dashboardRedirectOf(context: Context, request: FastifyRequest): string {
+  return `${baseUrlOf(context, request)}/sign-in/callback`;
 }
 
 export function authRoutes(context: Context) {
@@ -63,7 +72,15 @@ export function authRoutes(context: Context) {
         },
       },
       async (request) =>
-        startBrowserLogin(context, request.body, callbackUrlOf(context, request), metaOf(request)),
+        startBrowserLogin(
+          context,
+          request.body,
+          {
+            callbackUrl: callbackUrlOf(context, request),
+            dashboardRedirect: dashboardRedirectOf(context, request),
+          },
+          metaOf(request),
+        ),
     );
 
     app.get(

@@ -365,6 +365,9 @@ export class RunnerHub implements RunnerNotifier, RunnerConnections {
       auditAckedSeq: runner.audit_acked_seq,
       environments: await desiredFor(context, runner.id),
       agentTasks: await desiredAgentTasksFor(context, runner.id),
+      ...(context.config.publicUrl
+        ? { dashboardOrigin: new URL(context.config.publicUrl).origin }
+        : {}),
     });
     for (const revoke of this.heldRevokes.get(runner.id) ?? []) {
       send(socket, { type: 'revoke', ...revoke });

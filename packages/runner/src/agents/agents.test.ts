@@ -111,15 +111,15 @@ test('the transcript is masked, and a follower gets old and new lines once, then
       }
       return lines;
     })();
-    transcript.append({ type: 'tool', n: 1 });
-    transcript.append({ type: 'tool', n: 2 });
+    transcript.append({ type: 'output', text: 'one' });
+    transcript.append({ type: 'output', text: 'two' });
     transcript.end();
     const lines = await read;
     assert.equal(lines.length, 3);
     assert.match(lines[0] ?? '', /the password is \*\*\*/);
     assert.deepEqual(
-      lines.slice(1).map((line) => (JSON.parse(line) as { n: number }).n),
-      [1, 2],
+      lines.slice(1).map((line) => (JSON.parse(line) as { text: string }).text),
+      ['one', 'two'],
     );
     const file = await readFile(transcript.path, 'utf8');
     assert.ok(!file.includes('hunter22'));

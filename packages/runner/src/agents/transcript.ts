@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TranscriptEntry } from '@hangar/api';
 import type { Masker } from '../secrets/masker.js';
 
 export const transcriptFile = 'transcript.jsonl';
@@ -43,7 +44,7 @@ export class Transcript extends EventEmitter<TranscriptEvents> {
   }
 
   /** Appends one entry with the time; writes are in order and never reject here. */
-  append(entry: Record<string, unknown>): void {
+  append(entry: TranscriptEntry): void {
     const line = this.masker().maskText(
       JSON.stringify({ time: new Date().toISOString(), ...entry }),
     );

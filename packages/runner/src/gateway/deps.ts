@@ -37,6 +37,11 @@ export interface GatewayDeps {
   terminalGraceMs: number;
   /** Masks the environment's secret values, for output a client asked to have masked. */
   maskerOf?: (environmentId: string) => Masker;
+  /**
+   * The origins whose pages may call the gateway from a browser (the dashboard): the control
+   * plane's, and the one it names in its welcome.
+   */
+  dashboardOrigins?: () => readonly string[];
   /** The agent tasks of this runner: their prompt and transcript routes. */
   agents?: AgentTaskManager;
 }

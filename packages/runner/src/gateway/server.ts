@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import Fastify from 'fastify';
+import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import {
   compileRequestValidator,
@@ -11,6 +12,8 @@ import {
   HangarError,
 } from '@hangar/api';
 import { checkGrant, chooseProtocol, type GatewayRule } from './access.js';
+import { applyCors } from './cors.js';
+import { gatewayOpenApi } from './openapi.js';
 import { agentRoutes } from '../agents/routes.js';
 import type { GatewayDeps } from './deps.js';
 import { execRoutes } from './exec-routes.js';
@@ -43,6 +46,24 @@ export async function startGateway(
   deps: GatewayDeps,
   options: { host: string; port: number; publicUrl?: string; portsDomain?: string },
 ) {
+  const { app, routes, urls } = await buildGateway(deps, options);
+  await app.listen({ host: options.host, port: options.port });
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = options.publicUrl ?? `http://${host}:${address.port}`;
+  urls.setBase(url);
+  // The runner's own clients (the agent loop) dial the gateway here, on loopback.
+  const loopback = address.family === 'IPv6' ? '[::1]' : '127.0.0.1';
+  const localUrl = `http://${loopback}:${address.port}`;
+  return { url, localUrl, routes, close: () => app.close() };
+}
+
+/**
+ * The gateway's app with every route, not yet listening. Its OpenAPI document
+ * (`GET /v1/openapi.json`) comes from the same schemas that validate, and names the shapes of
+ * the messages that are not plain JSON bodies (terminal messages, transcript lines).
+ */
+export async function buildGateway(deps: GatewayDeps, options: { portsDomain?: string }) {
   const routes: GatewayRoute[] = [
     { method: 'ALL', url: '/ports/:id/:port/*', grant: shareRule },
     ...(options.portsDomain
@@ -61,8 +82,11 @@ export async function startGateway(
     serverFactory: (handler) => {
       const server = createServer((request: IncomingMessage, response: ServerResponse) => {
         const target = portTarget(proxy, request, response);
-        if (target === undefined) handler(request, response);
-        else if (target) void proxy.serve(request, response, target);
+        if (target === undefined) {
+          if (!applyCors(request, response, deps.dashboardOrigins?.() ?? [])) {
+            handler(request, response);
+          }
+        } else if (target) void proxy.serve(request, response, target);
       });
       server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
         let target;
@@ -106,6 +130,15 @@ export async function startGateway(
     reply.header('cache-control', 'no-store');
   });
   app.addHook('preClose', async () => proxy.close());
+  await app.register(swagger, { openapi: gatewayOpenApi });
+  app.get(
+    '/v1/openapi.json',
+    {
+      config: { grant: { kind: 'public', why: 'the API description holds no data' } },
+      schema: { hide: true },
+    },
+    async () => app.swagger(),
+  );
   await app.register(websocket, {
     options: {
       maxPayload: 16 * 1024 * 1024,
@@ -125,15 +158,8 @@ export async function startGateway(
   await app.register(terminalRoutes(deps));
   await app.register(portRoutes(deps, urls));
   await app.register(agentRoutes(deps.agents));
-  await app.listen({ host: options.host, port: options.port });
-  const address = app.server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = options.publicUrl ?? `http://${host}:${address.port}`;
-  urls.setBase(url);
-  // The runner's own clients (the agent loop) dial the gateway here, on loopback.
-  const loopback = address.family === 'IPv6' ? '[::1]' : '127.0.0.1';
-  const localUrl = `http://${loopback}:${address.port}`;
-  return { url, localUrl, routes, close: () => app.close() };
+  await app.ready();
+  return { app, routes, urls };
 }
 
 /** The shared port a request is for; `undefined` for the API; `null` once a bad one is refused. */

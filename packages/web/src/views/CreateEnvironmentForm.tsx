@@ -17,10 +17,12 @@ export function createBodyOf(form: FormData): CreateEnvironmentBody {
   const ref = text('ref');
   const name = text('name');
   const className = text('class');
+  const devcontainerPath = text('devcontainerPath');
   return {
     repository: ref ? { url, ref } : { url },
     ...(name ? { name } : {}),
     ...(className ? { class: className } : {}),
+    ...(devcontainerPath ? { devcontainerPath } : {}),
   };
 }
 
@@ -40,6 +42,13 @@ export function CreateEnvironmentForm({ busy, error, onCreate }: CreateEnvironme
         <input id={`${id}-ref`} name="ref" type="text" />
         <label htmlFor={`${id}-class`}>Class (optional)</label>
         <input id={`${id}-class`} name="class" type="text" />
+        <label htmlFor={`${id}-devcontainer`}>devcontainer.json path (optional)</label>
+        <input
+          id={`${id}-devcontainer`}
+          name="devcontainerPath"
+          type="text"
+          placeholder=".devcontainer/devcontainer.json"
+        />
         <label htmlFor={`${id}-name`}>Name (optional)</label>
         <input id={`${id}-name`} name="name" type="text" />
         <button type="submit" disabled={busy}>

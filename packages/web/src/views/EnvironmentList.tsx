@@ -1,4 +1,5 @@
 import type { Environment } from '../client.js';
+import { Link } from '../router.js';
 
 export type ListState =
   | { kind: 'loading' }
@@ -62,7 +63,9 @@ function EnvironmentRow({
     : '(none)';
   return (
     <tr data-environment={name}>
-      <th scope="row">{name}</th>
+      <th scope="row">
+        <Link href={`/environments/${id}`}>{name}</Link>
+      </th>
       <td>{repository}</td>
       <td>{spec.class}</td>
       <td>
@@ -72,12 +75,25 @@ function EnvironmentRow({
         {spec.desiredPhase !== status.phase && status.phase !== 'failed' ? (
           <span className="desired"> (to {spec.desiredPhase})</span>
         ) : null}
+        <CurrentStep steps={status.steps} />
         {status.failure ? <FailureReason failure={status.failure} /> : null}
       </td>
       <td>
         <RowActions environment={environment} confirming={confirmingDelete === id} {...actions} />
       </td>
     </tr>
+  );
+}
+
+/** The lifecycle step running now, so a create shows each step as it happens. */
+function CurrentStep({ steps }: { steps: Environment['status']['steps'] }) {
+  const running = steps.findLast((step) => step.state === 'running');
+  if (!running) return null;
+  return (
+    <span className="step" data-step={running.name}>
+      {' '}
+      — {running.name}
+    </span>
   );
 }
 

@@ -1,48 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { renderToStaticMarkup } from 'react-dom/server';
-import type { Environment } from './client.js';
-import { createBodyOf, CreateEnvironmentForm } from './views/CreateEnvironmentForm.js';
-import type { ListState } from './views/EnvironmentList.js';
-import { EnvironmentsView, type EnvironmentsViewProps } from './views/EnvironmentsView.js';
-import { SignInView } from './views/SignInView.js';
-
-const ignore = () => undefined;
-
-function environment(name: string, phase: Environment['status']['phase']): Environment {
-  return {
-    id: `env_${name.padEnd(16, 'a')}`,
-    orgId: 'org_aaaaaaaaaaaaaaaa',
-    ownerId: 'usr_aaaaaaaaaaaaaaaa',
-    runnerId: 'run_aaaaaaaaaaaaaaaa',
-    name,
-    generation: 1,
-    statusVersion: 3,
-    spec: {
-      repository: { url: `/srv/repos/${name}`, ref: 'main' },
-      class: 'small',
-      desiredPhase: phase === 'stopped' ? 'stopped' : 'running',
-    },
-    status: {
-      phase,
-      observedGeneration: 1,
-      conditions: [],
-      steps: [],
-      phaseChangedAt: '2026-12-04T10:00:00.000Z',
-    },
-    createdAt: '2026-12-04T09:59:00.000Z',
-    updatedAt: '2026-12-04T10:00:00.000Z',
-  };
-}
+import { environmentFixture as environment } from '../testing/fixtures.js';
+import { assertLabelled, ignore, markup } from '../testing/markup.js';
+import { createBodyOf, CreateEnvironmentForm } from './CreateEnvironmentForm.js';
+import type { ListState } from './EnvironmentList.js';
+import { EnvironmentsView, type EnvironmentsViewProps } from './EnvironmentsView.js';
 
 function page(list: ListState, extra: Partial<EnvironmentsViewProps> = {}): string {
-  return renderToStaticMarkup(
+  return markup(
     <EnvironmentsView
       list={list}
       confirmingDelete={null}
       actionError={null}
       create={{ busy: false, error: null, onCreate: ignore }}
-      onSignOut={ignore}
       onStart={ignore}
       onStop={ignore}
       onAskDelete={ignore}
@@ -52,31 +22,6 @@ function page(list: ListState, extra: Partial<EnvironmentsViewProps> = {}): stri
     />,
   );
 }
-
-/** Every input has a label whose `for` names it. */
-function assertLabelled(html: string) {
-  const inputs = [...html.matchAll(/<input[^>]* id="([^"]+)"/g)].map((match) => match[1]);
-  assert.ok(inputs.length > 0);
-  for (const id of inputs) assert.match(html, new RegExp(`<label for="${id}">`), `input ${id}`);
-}
-
-test('sign in: a labelled password field, no error until one is given', () => {
-  const html = renderToStaticMarkup(<SignInView busy={false} error={null} onSignIn={ignore} />);
-  assert.match(html, /<h1>Sign in to Hangar<\/h1>/);
-  assert.match(html, /type="password"/);
-  assert.doesNotMatch(html, /role="alert"/);
-  assertLabelled(html);
-});
-
-test('sign in: busy disables the button, an error is announced', () => {
-  const busy = renderToStaticMarkup(<SignInView busy error={null} onSignIn={ignore} />);
-  assert.match(busy, /<button type="submit" disabled="">Signing in…<\/button>/);
-  const refused = renderToStaticMarkup(
-    <SignInView busy={false} error="The token was refused: token expired" onSignIn={ignore} />,
-  );
-  assert.match(refused, /role="alert">The token was refused: token expired</);
-  assert.match(refused, /aria-invalid="true"/);
-});
 
 test('environments: loading, error and empty states', () => {
   assert.match(page({ kind: 'loading' }), /role="status">Loading environments…</);
@@ -93,7 +38,10 @@ test('environments: each row shows its phase and the actions that fit it', () =>
     kind: 'ready',
     environments: [environment('alpha', 'running'), environment('beta', 'stopped')],
   });
-  assert.match(html, /<th scope="row">alpha<\/th><td>\/srv\/repos\/alpha @ main<\/td>/);
+  assert.match(
+    html,
+    /<th scope="row"><a href="\/environments\/env_alpha[a]+">alpha<\/a><\/th><td>\/srv\/repos\/alpha @ main<\/td>/,
+  );
   assert.match(html, /data-phase="running">running</);
   assert.match(html, /data-phase="stopped">stopped</);
   assert.match(html, /Stop <span class="visually-hidden">alpha<\/span>/);
@@ -138,9 +86,9 @@ test('environments: an action error is announced above the list', () => {
 });
 
 test('create form: busy and error states', () => {
-  const busy = renderToStaticMarkup(<CreateEnvironmentForm busy error={null} onCreate={ignore} />);
+  const busy = markup(<CreateEnvironmentForm busy error={null} onCreate={ignore} />);
   assert.match(busy, /disabled="">Creating…</);
-  const refused = renderToStaticMarkup(
+  const refused = markup(
     <CreateEnvironmentForm busy={false} error="class: no class tiny" onCreate={ignore} />,
   );
   assert.match(refused, /role="alert">class: no class tiny</);
@@ -152,13 +100,28 @@ test('create form: empty optional fields are left out of the body', () => {
   form.set('ref', '');
   form.set('class', '');
   form.set('name', '');
+  form.set('devcontainerPath', '');
   assert.deepEqual(createBodyOf(form), { repository: { url: '/srv/repos/alpha' } });
   form.set('ref', 'feature/x');
   form.set('class', 'small');
   form.set('name', 'alpha');
+  form.set('devcontainerPath', '.devcontainer/node/devcontainer.json');
   assert.deepEqual(createBodyOf(form), {
     repository: { url: '/srv/repos/alpha', ref: 'feature/x' },
     name: 'alpha',
     class: 'small',
+    devcontainerPath: '.devcontainer/node/devcontainer.json',
   });
+});
+
+test('environments: the lifecycle step running now is shown beside the phase', () => {
+  const creating = environment('delta', 'creating');
+  creating.status.steps = [
+    { name: 'clone', state: 'succeeded', startedAt: '2026-12-04T10:00:00.000Z' },
+    { name: 'postCreateCommand', state: 'running', startedAt: '2026-12-04T10:00:01.000Z' },
+  ];
+  const html = page({ kind: 'ready', environments: [creating] });
+  assert.match(html, /data-phase="creating">creating</);
+  assert.match(html, /data-step="postCreateCommand"> — postCreateCommand</);
+  assert.doesNotMatch(html, /data-step="clone"/);
 });
