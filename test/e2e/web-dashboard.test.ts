@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import {
+  assertAccessible,
+  assertClean,
+  launchBrowser,
+  openPage,
+  screenshot,
+} from '../support/browser.js';
 import { devcontainer, repository } from '../support/repos.js';
 import { startSystem, type System } from '../support/system.js';
-
-const resultsDir = fileURLToPath(new URL('../../../test-results/', import.meta.url));
-const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 let system: System;
 let browser: Browser;
@@ -23,11 +17,7 @@ let browser: Browser;
 before(
   async () => {
     system = await startSystem();
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: chromiumArgs,
-    });
+    browser = await launchBrowser();
   },
   { timeout: 60_000 },
 );
@@ -36,47 +26,6 @@ after(async () => {
   await browser?.close();
   await system?.close();
 });
-
-interface Watched {
-  page: Page;
-  blocked: string[];
-  cspViolations: string[];
-}
-
-/** A page that may reach 127.0.0.1 only: every other request is aborted and remembered. */
-async function openPage(): Promise<Watched> {
-  const context = await browser.newContext();
-  const blocked: string[] = [];
-  const cspViolations: string[] = [];
-  await context.route('**/*', async (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname === '127.0.0.1') return route.continue();
-    blocked.push(url.href);
-    return route.abort('blockedbyclient');
-  });
-  const page = await context.newPage();
-  page.on('console', (message) => {
-    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-  });
-  return { page, blocked, cspViolations };
-}
-
-async function assertAccessible(page: Page, view: string): Promise<void> {
-  const require = createRequire(import.meta.url);
-  const axeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as {
-        axe: { run(): Promise<{ violations: { id: string; impact?: string | null }[] }> };
-      }
-    ).axe;
-    const result = await axe.run();
-    return result.violations.map(({ id, impact }) => ({ id, impact: impact ?? null }));
-  });
-  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(serious, [], `${view}: ${JSON.stringify(serious)}`);
-}
 
 async function phaseOf(page: Page, name: string, phase: string): Promise<void> {
   await page
@@ -116,8 +65,8 @@ test(
     const repo = await repository(system.dir, 'web-repo', {
       files: { '.devcontainer/devcontainer.json': devcontainer({}) },
     });
-    await mkdir(resultsDir, { recursive: true });
-    const { page, blocked, cspViolations } = await openPage();
+    const watched = await openPage(browser);
+    const { page } = watched;
     await page.goto(`${system.cp.url}/`);
     await page.getByRole('heading', { name: 'Sign in to Hangar' }).waitFor();
     await assertAccessible(page, 'sign in');
@@ -150,7 +99,7 @@ test(
     await page.getByRole('button', { name: 'Create environment' }).click();
     await phaseOf(page, 'from-browser', 'running');
     await assertAccessible(page, 'environments');
-    await page.screenshot({ path: `${resultsDir}web-dashboard-running.png`, fullPage: true });
+    await screenshot(page, 'web-dashboard-running');
 
     await page.getByRole('button', { name: 'Stop from-browser' }).click();
     await phaseOf(page, 'from-browser', 'stopped');
@@ -158,7 +107,7 @@ test(
       environments: { name: string; status: { phase: string } }[];
     }>('GET', '/v1/environments');
     assert.equal(body.environments.find((e) => e.name === 'from-browser')?.status.phase, 'stopped');
-    await page.screenshot({ path: `${resultsDir}web-dashboard-stopped.png`, fullPage: true });
+    await screenshot(page, 'web-dashboard-stopped');
 
     await page.getByRole('button', { name: 'Delete from-browser' }).click();
     await page.getByRole('button', { name: 'Cancel' }).click();
@@ -169,8 +118,7 @@ test(
       timeout: 120_000,
     });
 
-    assert.deepEqual(blocked, []);
-    assert.deepEqual(cspViolations, []);
+    assertClean(watched);
     await page.context().close();
   },
 );
