@@ -13,6 +13,7 @@ import { agentBenchmarks } from './agent.js';
 import { bareBwrap, startSshBaseline } from './baselines.js';
 import { sshBenchmarks } from './ssh.js';
 import { formatFigure, formatRatio, measure } from './stats.js';
+import { webBenchmarks } from './web.js';
 
 const run = promisify(execFile);
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
   } finally {
     await system.close();
   }
+  await webBenchmarks(runs, print);
 
   const dir = await mkdtemp(join(tmpdir(), 'hangar-bench-db-'));
   const postgres = (await import(pathToFileURL(join(root, 'scripts', 'postgres.mjs')).href)) as {
