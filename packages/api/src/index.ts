@@ -31,3 +31,4 @@ export * from './schemas/egress.js';
 export * from './egress-addresses.js';
 export * from './schemas/agents.js';
 export * from './schemas/transcript.js';
+export * from './cookies.js';

@@ -1,14 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { HangarError } from '@hangar/api';
+import { HangarError, sessionCookieNames } from '@hangar/api';
 
 /**
  * The dashboard's session lives in a cookie the page's scripts cannot read (HttpOnly), sent only
  * to this origin and never on a request another site starts (SameSite=Strict). Over TLS it is
  * Secure and takes the `__Host-` prefix, which also pins it to this host and path `/`.
  */
-const plainCookie = 'hangar_session';
-const hostCookie = '__Host-hangar_session';
+const [plainCookie, hostCookie] = sessionCookieNames;
 
 export const csrfHeader = 'x-csrf-token';
 

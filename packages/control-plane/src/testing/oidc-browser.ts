@@ -75,8 +75,11 @@ async function bodyOf(page: Page): Promise<string> {
   return (await page.innerText('body').catch(() => '')).slice(0, 500);
 }
 
-/** One page of the provider: the login form, the device code form or a confirmation. */
-async function playStep(page: Page, options: { subject: string; userCode?: string }) {
+/**
+ * One page of the test provider, played as the person: the login form, the device code form or
+ * a confirmation.
+ */
+export async function playStep(page: Page, options: { subject: string; userCode?: string }) {
   const login = page.locator('input[name="login"]');
   const userCode = page.locator('input[name="user_code"]:not([type="hidden"])');
   if ((await login.count()) > 0) {

@@ -6,6 +6,7 @@ import {
   type Actor,
   type DesiredEnvironment,
   type PortShareLevel,
+  sessionCookieNames,
 } from '@hangar/api';
 import type { RunnerIdentity } from '../identity.js';
 import { tokenProblems } from './access.js';
@@ -13,6 +14,12 @@ import type { PortTarget } from './port-target.js';
 
 /** The cookie a port grant is kept in once exchanged; scoped to one port of one environment. */
 export const grantCookie = 'hangar_port_grant';
+
+/**
+ * Cookies an app behind the proxy never sees nor sets: the port grant, and the dashboard's
+ * session, which the browser also sends here when the control plane shares this host name.
+ */
+export const reservedCookies: ReadonlySet<string> = new Set([grantCookie, ...sessionCookieNames]);
 /** The query parameter a link carries its grant in: exchanged for the cookie, never proxied. */
 export const grantParam = 'hangar_grant';
 
@@ -170,13 +177,13 @@ export function grantCookieHeader(
   return `${grantCookie}=${exchange.token}; Path=${path}; Max-Age=${maxAgeS}; HttpOnly; SameSite=Lax${secure}`;
 }
 
-/** The request's cookies for the app: the grant cookie taken out. */
+/** The request's cookies for the app: the reserved ones taken out. */
 export function appCookies(request: IncomingMessage): string | undefined {
   const header = request.headers.cookie;
   if (header === undefined) return undefined;
   const kept = header
     .split(';')
     .map((pair) => pair.trim())
-    .filter((pair) => pair !== '' && pair.split('=')[0] !== grantCookie);
+    .filter((pair) => pair !== '' && !reservedCookies.has(pair.split('=')[0]?.trim() ?? ''));
   return kept.length > 0 ? kept.join('; ') : undefined;
 }

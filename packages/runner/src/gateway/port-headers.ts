@@ -1,6 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { HangarError } from '@hangar/api';
-import { appCookies, bearerGrant, grantCookie } from './port-access.js';
+import { appCookies, bearerGrant, reservedCookies } from './port-access.js';
 import type { PortTarget } from './port-target.js';
 
 /** Headers of one hop only: never passed on (RFC 9110 section 7.6.1). */
@@ -74,8 +74,8 @@ export function appRequestHeaders(
 }
 
 /**
- * What the client gets of the app's headers: hop-by-hop ones dropped, and no cookie of the
- * grant's name (an app cannot replace the grant). A cookie loses every `Domain`, so that a port
+ * What the client gets of the app's headers: hop-by-hop ones dropped, and no cookie of a
+ * reserved name (an app cannot replace the grant or plant a dashboard session). A cookie loses every `Domain`, so that a port
  * cannot set one for its neighbours' hosts. For the path form, which shares one origin among
  * all ports, a redirect to an absolute path and a cookie's `Path` are moved under
  * `/ports/<env>/<port>`, so that an app's cookies stay with its own port, and
@@ -92,7 +92,7 @@ export function appResponseHeaders(
     headers[name] = value;
   }
   const cookies = (answer.headers['set-cookie'] ?? [])
-    .filter((cookie) => cookie.split('=')[0]?.trim() !== grantCookie)
+    .filter((cookie) => !reservedCookies.has(cookie.split('=')[0]?.trim() ?? ''))
     .map((cookie) => scopedCookie(cookie, target));
   if (cookies.length > 0) headers['set-cookie'] = cookies;
   const location = answer.headers.location;

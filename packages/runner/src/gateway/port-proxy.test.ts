@@ -70,11 +70,12 @@ test('a private port refuses a request without a grant, and audits it', async ()
   assert.equal(denied?.details.operation, 'ports:connect');
 });
 
-test('the owner is admitted; the app never sees the grant or its cookie', async () => {
+test('the owner is admitted; the app never sees the grant, its cookie or the dashboard session', async () => {
   const token = portGrant();
   const answer = await get(pathUrl('/some/path?a=1&b=%20'), {
     ...bearer(token),
-    cookie: 'theme=dark; hangar_port_grant=whatever',
+    cookie:
+      'theme=dark; hangar_port_grant=whatever; hangar_session=hgr_x; __Host-hangar_session=hgr_y',
   });
   assert.equal(answer.status, 200, answer.text);
   const seen = answer.json<{ url: string; headers: Record<string, string> }>();
@@ -168,7 +169,7 @@ test('each client connection is one port session, with the bytes it moved', asyn
   assert.ok(setup.deps.activity.lastActiveAt(envId), 'port traffic marks activity');
 });
 
-test('redirects and cookies of the app stay under its port; it cannot replace the grant', async () => {
+test('redirects and cookies of the app stay under its port; it cannot replace the grant or plant a session', async () => {
   const answer = await get(pathUrl('/redirect'), bearer(portGrant()));
   assert.equal(answer.status, 302);
   assert.equal(answer.headers.location, `/ports/${envId}/${appPort}/landing`);

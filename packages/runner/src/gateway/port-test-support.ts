@@ -22,7 +22,12 @@ const server = http.createServer((req, res) => {
     if (req.url === '/redirect') {
       res.writeHead(302, {
         location: '/landing',
-        'set-cookie': ['app=1; Path=/', 'hangar_port_grant=forged; Path=/'],
+        'set-cookie': [
+          'app=1; Path=/',
+          'hangar_port_grant=forged; Path=/',
+          'hangar_session=planted; Path=/',
+          '__Host-hangar_session=planted; Path=/; Secure',
+        ],
       });
       return res.end();
     }
