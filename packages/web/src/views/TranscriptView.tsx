@@ -1,0 +1,213 @@
+import { memo, useId } from 'react';
+import type { ToolCall, TranscriptItem, TranscriptModel } from '../transcript.js';
+import type { FollowStatus } from '../transcript-stream.js';
+import { ErrorNote } from './common.js';
+
+/** Text longer than this shows in a scrolling box, so one large result does not fill the page. */
+const longChars = 2000;
+const longLines = 30;
+
+/** Model arguments are not capped by the runner; the page shows at most this much of them. */
+export const argumentsShownChars = 64 * 1024;
+
+/** A block of text; a long one scrolls in a box that the keyboard can reach. */
+function Text({ text, label, className }: { text: string; label: string; className?: string }) {
+  const long = text.length > longChars || text.split('\n', longLines + 1).length > longLines;
+  const classes = [className, long ? 'long' : undefined].filter(Boolean).join(' ') || undefined;
+  if (!long) return <pre className={classes}>{text}</pre>;
+  return (
+    <pre className={classes} tabIndex={0} role="region" aria-label={label}>
+      {text}
+    </pre>
+  );
+}
+
+/** A tool call's arguments, indented when they are JSON. */
+export function argumentsText(raw: string): string {
+  let text = raw;
+  try {
+    text = JSON.stringify(JSON.parse(raw), null, 2);
+  } catch {
+    // Not JSON (a malformed call): shown as the model wrote it.
+  }
+  if (text.length <= argumentsShownChars) return text;
+  const rest = text.length - argumentsShownChars;
+  return `${text.slice(0, argumentsShownChars)}\n… ${rest} more characters not shown`;
+}
+
+function CallView({ call, step }: { call: ToolCall; step: number }) {
+  const { result } = call;
+  return (
+    <li className="call" data-tool={call.name}>
+      <p>
+        Tool call <code>{call.name}</code>
+      </p>
+      {call.arguments ? (
+        <Text
+          text={argumentsText(call.arguments)}
+          label={`Arguments of ${call.name}, step ${step}`}
+          className="arguments"
+        />
+      ) : null}
+      {result ? (
+        <div
+          className={result.isError ? 'result result-error' : 'result'}
+          data-error={result.isError}
+        >
+          <p>
+            {result.isError ? <strong>Error</strong> : 'Result'} ({result.elapsedMs} ms
+            {result.commandMs !== undefined ? `, command ${result.commandMs} ms` : ''})
+          </p>
+          <Text text={result.result} label={`Result of ${call.name}, step ${step}`} />
+        </div>
+      ) : (
+        <p className="waiting">Waiting for the result…</p>
+      )}
+    </li>
+  );
+}
+
+function EndView({ entry }: { entry: Extract<TranscriptItem, { kind: 'end' }>['entry'] }) {
+  const counts = [
+    entry.steps !== undefined ? `${entry.steps} steps` : undefined,
+    entry.toolCalls !== undefined ? `${entry.toolCalls} tool calls` : undefined,
+    entry.inputTokens !== undefined ? `${entry.inputTokens} tokens in` : undefined,
+    entry.outputTokens !== undefined ? `${entry.outputTokens} tokens out` : undefined,
+    entry.malformed ? `${entry.malformed} malformed` : undefined,
+  ].filter(Boolean);
+  return (
+    <>
+      <p>
+        <strong>Ended: </strong>
+        <span className={`state state-${entry.state}`} data-state={entry.state}>
+          {entry.state}
+        </span>
+        {entry.reason ? ` (${entry.reason})` : ''}
+        {counts.length > 0 ? ` — ${counts.join(', ')}` : ''}
+      </p>
+      {entry.summary ? <Text text={entry.summary} label="Summary" /> : null}
+    </>
+  );
+}
+
+function ItemBody({ item }: { item: TranscriptItem }) {
+  switch (item.kind) {
+    case 'prompt':
+      return (
+        <>
+          <p className="entry-label">Prompt</p>
+          <Text text={item.text} label="Prompt" />
+        </>
+      );
+    case 'turn':
+      return (
+        <>
+          <p className="entry-label">
+            Step {item.step}: the model ({item.usage.inputTokens} tokens in,{' '}
+            {item.usage.outputTokens} out, {Math.round(item.durationMs)} ms)
+          </p>
+          {item.text ? (
+            <Text text={item.text} label={`What the model said, step ${item.step}`} />
+          ) : null}
+          {item.calls.length > 0 ? (
+            <ul className="calls">
+              {item.calls.map((call) => (
+                <CallView key={call.id} call={call} step={item.step} />
+              ))}
+            </ul>
+          ) : null}
+        </>
+      );
+    case 'result':
+      return (
+        <ul className="calls">
+          <CallView call={item.call} step={item.step} />
+        </ul>
+      );
+    case 'malformed':
+      return (
+        <p className="error">
+          Step {item.step}: malformed model output, answered with an error: {item.message}
+        </p>
+      );
+    case 'command':
+      return (
+        <p className="entry-label">
+          Command <code>{item.argv.join(' ')}</code> (process {item.processId})
+        </p>
+      );
+    case 'output':
+      return (
+        <>
+          {item.droppedBytes > 0 ? (
+            <p className="note">{item.droppedBytes} bytes of earlier output are not shown.</p>
+          ) : null}
+          <Text text={item.text} label="Command output" className="output" />
+        </>
+      );
+    case 'error':
+      return <p className="error">Error: {item.message}</p>;
+    case 'end':
+      return <EndView entry={item.entry} />;
+    case 'unreadable':
+      return <Text text={item.text} label="Unrecognized line" />;
+  }
+}
+
+/** One entry; rendered again only when its item changes (a tool result arriving). */
+const Entry = memo(function Entry({ item }: { item: TranscriptItem }) {
+  const isError =
+    item.kind === 'error' ||
+    item.kind === 'malformed' ||
+    (item.kind === 'result' && item.call.result?.isError === true);
+  return (
+    <li
+      className={`entry entry-${item.kind}${isError ? ' entry-error' : ''}`}
+      data-entry={item.kind}
+    >
+      <ItemBody item={item} />
+    </li>
+  );
+});
+
+function StatusNote({ status }: { status: FollowStatus }) {
+  switch (status.kind) {
+    case 'connecting':
+      return <p role="status">Connecting to the runner…</p>;
+    case 'live':
+      return <p role="status">Live from the runner.</p>;
+    case 'reconnecting':
+      return <p role="status">The stream dropped ({status.reason}); connecting again…</p>;
+    case 'done':
+      return <p role="status">The whole transcript is shown.</p>;
+    case 'failed':
+      return <ErrorNote>Could not read the transcript: {status.message}</ErrorNote>;
+  }
+}
+
+export interface TranscriptViewProps {
+  transcript: TranscriptModel;
+  status: FollowStatus;
+}
+
+/** The task's transcript as its runner wrote it, growing while the task runs. */
+export function TranscriptView({ transcript, status }: TranscriptViewProps) {
+  const id = useId();
+  return (
+    <section aria-labelledby={`${id}-title`} className="transcript">
+      <h2 id={`${id}-title`}>Transcript</h2>
+      <StatusNote status={status} />
+      {transcript.items.length === 0 ? (
+        <p>No entries yet.</p>
+      ) : (
+        <div role="log" aria-labelledby={`${id}-title`}>
+          <ol className="entries">
+            {transcript.items.map((item) => (
+              <Entry key={item.key} item={item} />
+            ))}
+          </ol>
+        </div>
+      )}
+    </section>
+  );
+}
