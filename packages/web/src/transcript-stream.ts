@@ -97,6 +97,8 @@ interface Cursor {
   ended: boolean;
 }
 
+// Known gap: the gateway serves a transcript from its start only, so each reconnect reads the
+// whole file again and skips what was seen; an offset parameter on the route would spare that.
 /**
  * One read of the transcript from the gateway. The runner serves the whole file again on each
  * read (it only grows), so the lines the cursor has seen are skipped; the cursor moves with

@@ -43,6 +43,10 @@ export interface TranscriptModel {
   items: readonly TranscriptItem[];
   /** Where each tool call is: the index of its turn in `items`. */
   callAt: ReadonlyMap<string, number>;
+  /** Counted from the lines, so they move while the control plane's record waits for a report. */
+  steps: number;
+  inputTokens: number;
+  outputTokens: number;
   toolCalls: number;
   malformed: number;
   ended: Entry<'end'> | undefined;
@@ -51,6 +55,9 @@ export interface TranscriptModel {
 export const emptyTranscript: TranscriptModel = {
   items: [],
   callAt: new Map(),
+  steps: 0,
+  inputTokens: 0,
+  outputTokens: 0,
   toolCalls: 0,
   malformed: 0,
   ended: undefined,
@@ -115,6 +122,9 @@ function appendLine(model: TranscriptModel & { items: TranscriptItem[] }, line: 
       for (const call of calls) callAt.set(call.id, key);
       model.callAt = callAt;
       const { step, text, usage, durationMs, time } = line;
+      model.steps = Math.max(model.steps, step);
+      model.inputTokens += usage.inputTokens;
+      model.outputTokens += usage.outputTokens;
       items.push({ kind: 'turn', key, time, step, text, usage, durationMs, calls });
       return;
     }
@@ -138,6 +148,7 @@ function appendLine(model: TranscriptModel & { items: TranscriptItem[] }, line: 
     }
     case 'malformed':
       model.malformed += 1;
+      model.steps = Math.max(model.steps, line.step);
       items.push({
         kind: 'malformed',
         key,

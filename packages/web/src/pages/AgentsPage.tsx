@@ -13,6 +13,8 @@ export const agentsPollMs = 2000;
 /** The roles the API lets start a task (the others may only read). */
 const starters: readonly Role[] = ['owner', 'admin', 'member'];
 
+// Known gap: owners and admins may list every task of the organization (`all=1`); this page
+// shows the caller's own only, as `hangar agent list` does without --all.
 /** The agents page: the caller's tasks, live, and the form that starts one. */
 export function AgentsPage() {
   const { client, session } = useApp();

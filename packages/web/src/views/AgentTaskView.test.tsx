@@ -31,6 +31,13 @@ test('agent task: loading and error states', () => {
     /role="alert">Could not load the agent task: agent task agt_one is not found/,
   );
   assert.doesNotMatch(failed, /Transcript/);
+  const later = page({
+    task: { kind: 'error', message: 'the control plane could not be reached' },
+    transcript: appendLines(emptyTranscript, transcriptFixture.slice(0, 2)),
+    follow: { kind: 'live' },
+  });
+  assert.match(later, /role="alert">Could not load the agent task/);
+  assert.match(later, /data-entry="prompt"/, 'what was read stays in view');
 });
 
 test('agent task: a running task shows its counts against its limits and can be stopped', () => {
@@ -81,4 +88,14 @@ test('agent task: the environment id stands in for an unknown name', () => {
   const task = agentTaskFixture('one', 'queued');
   const html = page({ task: { kind: 'ready', data: task }, environmentName: undefined });
   assert.match(html, />env_alpha[a]+<\/a>/);
+});
+
+test('agent task: while the record waits for a report, the counts follow the transcript', () => {
+  const task = { ...agentTaskFixture('one', 'running'), steps: 0, inputTokens: 0, outputTokens: 0 };
+  const transcript = appendLines(emptyTranscript, transcriptFixture.slice(0, 4));
+  const html = page({ task: { kind: 'ready', data: task }, transcript, follow: { kind: 'live' } });
+  assert.match(html, /<th scope="row">Steps<\/th><td>1<\/td><td>50<\/td>/);
+  assert.match(html, /<th scope="row">Tokens in<\/th><td>300<\/td>/);
+  assert.match(html, /<th scope="row">Tokens out<\/th><td>20<\/td>/);
+  assert.match(html, /<th scope="row">Tool calls<\/th><td>2<\/td>/);
 });

@@ -49,21 +49,28 @@ function wallTimeS(task: AgentTask): number | undefined {
   return Math.round((Date.parse(task.endedAt) - Date.parse(task.startedAt)) / 1000);
 }
 
+/**
+ * The task's counts against its limits. The control plane's record moves when the runner
+ * reports; the transcript moves with every line, so the larger of the two is shown.
+ */
 function Counts({ task, transcript }: { task: AgentTask; transcript: TranscriptModel }) {
   const { limits } = task;
   const ended = transcript.ended;
+  const steps = Math.max(task.steps, transcript.steps);
+  const inputTokens = Math.max(task.inputTokens, transcript.inputTokens);
+  const outputTokens = Math.max(task.outputTokens, transcript.outputTokens);
   const toolCalls = ended?.toolCalls ?? transcript.toolCalls;
   const malformed = ended?.malformed ?? transcript.malformed;
   const wall = wallTimeS(task);
-  const rows: [string, string, string][] = [
-    ['Steps', String(task.steps), String(limits.maxSteps)],
-    ['Tokens in', String(task.inputTokens), ''],
-    ['Tokens out', String(task.outputTokens), ''],
-    ['Tokens in all', String(task.inputTokens + task.outputTokens), String(limits.maxTokens)],
-    ['Tool calls', String(toolCalls), ''],
-    ['Malformed model outputs', String(malformed), ''],
-    ['Wall time (seconds)', wall === undefined ? '—' : String(wall), String(limits.maxWallTimeS)],
-    ['Command timeout (seconds)', '—', String(limits.commandTimeoutS)],
+  const rows: [string, number | string, number | string][] = [
+    ['Steps', steps, limits.maxSteps],
+    ['Tokens in', inputTokens, ''],
+    ['Tokens out', outputTokens, ''],
+    ['Tokens in all', inputTokens + outputTokens, limits.maxTokens],
+    ['Tool calls', toolCalls, ''],
+    ['Malformed model outputs', malformed, ''],
+    ['Wall time (seconds)', wall ?? '—', limits.maxWallTimeS],
+    ['Command timeout (seconds)', '—', limits.commandTimeoutS],
   ];
   return (
     <table className="counts">
@@ -139,10 +146,13 @@ export function AgentTaskView(props: AgentTaskViewProps) {
               <Details task={task} environmentName={props.environmentName} />
               <Counts task={task} transcript={props.transcript} />
             </section>
-            <TranscriptView transcript={props.transcript} status={props.follow} />
           </>
         )}
       />
+      {/* A failed refresh of the record leaves the transcript read so far in view. */}
+      {props.task.kind === 'ready' || props.transcript.items.length > 0 ? (
+        <TranscriptView transcript={props.transcript} status={props.follow} />
+      ) : null}
     </>
   );
 }

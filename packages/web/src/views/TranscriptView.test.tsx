@@ -69,6 +69,20 @@ test('transcript view: a call still running waits for its result; a stray result
   assert.ok(prompt && turn && result);
   const html = view([prompt, turn]);
   assert.equal(html.match(/Waiting for the result…/g)?.length, 2);
+  const finish = {
+    time: '2026-12-04T10:00:09.000Z',
+    type: 'model' as const,
+    step: 2,
+    text: '',
+    toolCalls: [{ id: 'call_9', name: 'finish', arguments: '{"summary":"done"}' }],
+    usage: { inputTokens: 1, outputTokens: 1 },
+    durationMs: 1,
+  };
+  const later = view([prompt, turn, finish]);
+  assert.equal(later.match(/No result\./g)?.length, 2, 'a later turn settles the calls before it');
+  assert.match(later, /data-tool="finish">.*Ends the task\./s);
+  assert.doesNotMatch(later, /Waiting for the result/);
+  assert.equal(view([prompt, turn], { kind: 'done' }).match(/No result\./g)?.length, 2);
   const stray = view([result]);
   assert.match(
     stray,

@@ -35,7 +35,18 @@ export function argumentsText(raw: string): string {
   return `${text.slice(0, argumentsShownChars)}\n… ${rest} more characters not shown`;
 }
 
-function CallView({ call, step }: { call: ToolCall; step: number }) {
+/**
+ * What stands where a call's result will be. `finish` gets none (it ends the task), nor does a
+ * call the task's rules refused (a malformed entry says why), nor one the task ended during:
+ * once a later turn or the end arrived, the turn is `settled` and waits no more.
+ */
+function NoResult({ call, settled }: { call: ToolCall; settled: boolean }) {
+  if (call.name === 'finish') return <p className="note">Ends the task.</p>;
+  if (settled) return <p className="note">No result.</p>;
+  return <p className="waiting">Waiting for the result…</p>;
+}
+
+function CallView({ call, step, settled }: { call: ToolCall; step: number; settled: boolean }) {
   const { result } = call;
   return (
     <li className="call" data-tool={call.name}>
@@ -55,13 +66,13 @@ function CallView({ call, step }: { call: ToolCall; step: number }) {
           data-error={result.isError}
         >
           <p>
-            {result.isError ? <strong>Error</strong> : 'Result'} ({result.elapsedMs} ms
-            {result.commandMs !== undefined ? `, command ${result.commandMs} ms` : ''})
+            {result.isError ? <strong>Error</strong> : 'Result'} ({Math.round(result.elapsedMs)} ms
+            {result.commandMs !== undefined ? `, command ${Math.round(result.commandMs)} ms` : ''})
           </p>
           <Text text={result.result} label={`Result of ${call.name}, step ${step}`} />
         </div>
       ) : (
-        <p className="waiting">Waiting for the result…</p>
+        <NoResult call={call} settled={settled} />
       )}
     </li>
   );
@@ -90,7 +101,7 @@ function EndView({ entry }: { entry: Extract<TranscriptItem, { kind: 'end' }>['e
   );
 }
 
-function ItemBody({ item }: { item: TranscriptItem }) {
+function ItemBody({ item, settled }: { item: TranscriptItem; settled: boolean }) {
   switch (item.kind) {
     case 'prompt':
       return (
@@ -112,7 +123,7 @@ function ItemBody({ item }: { item: TranscriptItem }) {
           {item.calls.length > 0 ? (
             <ul className="calls">
               {item.calls.map((call) => (
-                <CallView key={call.id} call={call} step={item.step} />
+                <CallView key={call.id} call={call} step={item.step} settled={settled} />
               ))}
             </ul>
           ) : null}
@@ -121,7 +132,7 @@ function ItemBody({ item }: { item: TranscriptItem }) {
     case 'result':
       return (
         <ul className="calls">
-          <CallView call={item.call} step={item.step} />
+          <CallView call={item.call} step={item.step} settled />
         </ul>
       );
     case 'malformed':
@@ -154,8 +165,8 @@ function ItemBody({ item }: { item: TranscriptItem }) {
   }
 }
 
-/** One entry; rendered again only when its item changes (a tool result arriving). */
-const Entry = memo(function Entry({ item }: { item: TranscriptItem }) {
+/** One entry; rendered again only when it changes (a tool result arriving, a later turn). */
+const Entry = memo(function Entry({ item, settled }: { item: TranscriptItem; settled: boolean }) {
   const isError =
     item.kind === 'error' ||
     item.kind === 'malformed' ||
@@ -165,7 +176,7 @@ const Entry = memo(function Entry({ item }: { item: TranscriptItem }) {
       className={`entry entry-${item.kind}${isError ? ' entry-error' : ''}`}
       data-entry={item.kind}
     >
-      <ItemBody item={item} />
+      <ItemBody item={item} settled={settled} />
     </li>
   );
 });
@@ -193,6 +204,10 @@ export interface TranscriptViewProps {
 /** The task's transcript as its runner wrote it, growing while the task runs. */
 export function TranscriptView({ transcript, status }: TranscriptViewProps) {
   const id = useId();
+  const lastTurn =
+    transcript.ended || status.kind === 'done'
+      ? Infinity
+      : transcript.items.findLastIndex((item) => item.kind === 'turn');
   return (
     <section aria-labelledby={`${id}-title`} className="transcript">
       <h2 id={`${id}-title`}>Transcript</h2>
@@ -202,8 +217,8 @@ export function TranscriptView({ transcript, status }: TranscriptViewProps) {
       ) : (
         <div role="log" aria-labelledby={`${id}-title`}>
           <ol className="entries">
-            {transcript.items.map((item) => (
-              <Entry key={item.key} item={item} />
+            {transcript.items.map((item, index) => (
+              <Entry key={item.key} item={item} settled={index < lastTurn} />
             ))}
           </ol>
         </div>
