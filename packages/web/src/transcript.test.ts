@@ -22,7 +22,7 @@ test('transcript: each tool result joins its call, and the counts follow the lin
   assert.equal(output?.kind === 'output' && output.droppedBytes, 2048);
 });
 
-test('transcript: adding lines keeps every untouched item and never changes the model given', () => {
+test('transcript: adding lines keeps untouched items and never changes the model given', () => {
   const first = appendLines(emptyTranscript, transcriptFixture.slice(0, 2));
   const turnBefore = first.items[1];
   const prompt = first.items[0];
@@ -66,4 +66,38 @@ test('transcript: a line that is not an entry is kept as text', () => {
     parseLine('{"time":"2026-12-04T10:00:00.000Z","type":"thought","text":"hm"}'),
   ]);
   assert.equal(later.items[0]?.kind, 'unreadable');
+});
+
+test('transcript: ten thousand turns with large results fold quickly', () => {
+  const result = 'r'.repeat(16 * 1024);
+  const lines = Array.from({ length: 10_000 }, (_, index) => [
+    {
+      time: '2026-12-04T10:00:00.000Z',
+      type: 'model' as const,
+      step: index + 1,
+      text: '',
+      toolCalls: [{ id: `c${index}`, name: 'read_file', arguments: '{"path":"a"}' }],
+      usage: { inputTokens: 1, outputTokens: 1 },
+      durationMs: 1,
+    },
+    {
+      time: '2026-12-04T10:00:00.000Z',
+      type: 'tool' as const,
+      step: index + 1,
+      callId: `c${index}`,
+      name: 'read_file',
+      isError: false,
+      result,
+      elapsedMs: 1,
+    },
+  ]).flat();
+  const started = performance.now();
+  let model = emptyTranscript;
+  for (let at = 0; at < lines.length; at += 500) {
+    model = appendLines(model, lines.slice(at, at + 500));
+  }
+  const elapsedMs = performance.now() - started;
+  assert.equal(model.items.length, 10_000);
+  assert.equal(model.toolCalls, 10_000);
+  assert.ok(elapsedMs < 2000, `folding took ${Math.round(elapsedMs)} ms`);
 });

@@ -101,8 +101,11 @@ function appendOutput(items: TranscriptItem[], line: Entry<'output'> | Entry<'ou
   else items.push(next);
 }
 
-/** Adds one line to `items` (a copy the caller owns), keeping every untouched item as it was. */
-function appendLine(model: TranscriptModel & { items: TranscriptItem[] }, line: ReadLine) {
+/** A model being added to: its own copies of the list and the index, changed in place. */
+type Draft = TranscriptModel & { items: TranscriptItem[]; callAt: Map<string, number> };
+
+/** Adds one line to the draft, keeping every item it does not touch as it was. */
+function appendLine(model: Draft, line: ReadLine) {
   const { items } = model;
   const key = items.length;
   switch (line.type) {
@@ -118,9 +121,7 @@ function appendLine(model: TranscriptModel & { items: TranscriptItem[] }, line: 
         name,
         arguments: args,
       }));
-      const callAt = new Map(model.callAt);
-      for (const call of calls) callAt.set(call.id, key);
-      model.callAt = callAt;
+      for (const call of calls) model.callAt.set(call.id, key);
       const { step, text, usage, durationMs, time } = line;
       model.steps = Math.max(model.steps, step);
       model.inputTokens += usage.inputTokens;
@@ -189,7 +190,8 @@ function appendLine(model: TranscriptModel & { items: TranscriptItem[] }, line: 
  */
 export function appendLines(model: TranscriptModel, lines: readonly ReadLine[]): TranscriptModel {
   if (lines.length === 0) return model;
-  const next = { ...model, items: [...model.items] };
+  // One copy per batch, not per line: a long transcript arrives in batches of thousands.
+  const next: Draft = { ...model, items: [...model.items], callAt: new Map(model.callAt) };
   for (const line of lines) appendLine(next, line);
   return next;
 }

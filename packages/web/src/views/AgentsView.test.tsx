@@ -71,7 +71,10 @@ test('agents: each task shows its state, environment, model, counts and times', 
   assert.match(html, /<a href="\/environments\/env_alpha[a]+">alpha<\/a>/);
   assert.match(
     html,
-    /<td>scripted-coder<\/td><td>4 of 50<\/td><td>1280 of 500000<span class="detail"> \(1200 in, 80 out\)/,
+    new RegExp(
+      '<td>scripted-coder</td><td>4 of 50</td>' +
+        '<td>1280 of 500000<span class="detail"> \\(1200 in, 80 out\\)',
+    ),
   );
   assert.match(html, /<td>running<\/td><\/tr>/);
   assert.match(html, /<time dateTime="2026-12-04T10:00:31.000Z"/);
@@ -101,7 +104,7 @@ test('agents: a role that cannot start tasks sees the list only', () => {
   assert.match(html, /No agent tasks yet/);
 });
 
-test('start form: the organization model is the default choice; the policy limits the tools', () => {
+test('start form: the organization model comes first; the policy limits the tools', () => {
   const html = form({
     organizationModel: { api: 'anthropic', baseUrl: 'http://127.0.0.1:1', model: 'org-model' },
     allowedTools: ['read_file', 'finish'],

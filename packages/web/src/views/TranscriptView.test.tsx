@@ -4,7 +4,12 @@ import { transcriptFixture } from '../testing/agent-fixtures.js';
 import { markup } from '../testing/markup.js';
 import { appendLines, emptyTranscript, type ReadLine } from '../transcript.js';
 import type { FollowStatus } from '../transcript-stream.js';
-import { argumentsShownChars, argumentsText, TranscriptView } from './TranscriptView.js';
+import {
+  argumentsShownChars,
+  argumentsText,
+  entriesShown,
+  TranscriptView,
+} from './TranscriptView.js';
 
 function view(lines: ReadLine[], status: FollowStatus = { kind: 'live' }): string {
   return markup(
@@ -28,43 +33,60 @@ test('transcript view: connecting, empty, reconnecting and refused', () => {
   assert.match(view([], { kind: 'done' }), /The whole transcript is shown/);
 });
 
+/** The markup holds these pieces, one after the other with nothing between. */
+function assertHas(html: string, ...pieces: string[]): void {
+  const expected = pieces.join('');
+  assert.ok(html.includes(expected), `${expected}\nis not in\n${html}`);
+}
+
 test('transcript view: every entry kind', () => {
   const html = view(transcriptFixture);
   assert.match(html, /<h2 id="[^"]+">Transcript<\/h2>/);
   assert.match(html, /role="log" aria-labelledby=/);
-  assert.match(
+  assertHas(
     html,
-    /data-entry="prompt"><p class="entry-label">Prompt<\/p><pre>Fix the failing test in test.js<\/pre>/,
+    'data-entry="prompt"><p class="entry-label">Prompt</p>',
+    '<pre>Fix the failing test in test.js</pre>',
   );
   assert.match(html, /Step 1: the model \(300 tokens in, 20 out, 120 ms\)/);
   assert.match(html, /<pre>Looking at the code.<\/pre>/);
   // Each call with its arguments and its result; the failed one marked.
-  assert.match(
+  assertHas(
     html,
-    /data-tool="read_file"><p>Tool call <code>read_file<\/code><\/p><pre class="arguments">\{\n {2}&quot;path&quot;: &quot;add.js&quot;\n\}<\/pre><div class="result" data-error="false"><p>Result \(4 ms\)<\/p><pre>module.exports = \(a, b\) =&gt; a - b;<\/pre>/,
+    'data-tool="read_file"><p>Tool call <code>read_file</code></p>',
+    '<pre class="arguments">{\n  &quot;path&quot;: &quot;add.js&quot;\n}</pre>',
+    '<div class="result" data-error="false"><p>Result (4 ms)</p>',
+    '<pre>module.exports = (a, b) =&gt; a - b;</pre>',
   );
-  assert.match(
+  assertHas(
     html,
-    /data-tool="run_command">.*<div class="result result-error" data-error="true"><p><strong>Error<\/strong> \(50 ms, command 45 ms\)<\/p><pre>exit code 1\nFAIL: add\(2, 3\) is -1<\/pre>/s,
+    '<div class="result result-error" data-error="true">',
+    '<p><strong>Error</strong> (50 ms, command 45 ms)</p>',
+    '<pre>exit code 1\nFAIL: add(2, 3) is -1</pre>',
   );
-  assert.match(
+  assertHas(
     html,
-    /data-entry="malformed"><p class="error">Step 2: malformed model output, answered with an error: the arguments of write_file are not JSON</,
+    'data-entry="malformed"><p class="error">Step 2: malformed model output, answered with an ',
+    'error: the arguments of write_file are not JSON</p>',
   );
   assert.match(html, /Command <code>aider --yes<\/code> \(process prc_1\)/);
-  assert.match(
+  assertHas(
     html,
-    /2048 bytes of earlier output are not shown.*<pre class="output">aider: reading files\n<\/pre>/s,
+    '<p class="note">2048 bytes of earlier output are not shown.</p>',
+    '<pre class="output">aider: reading files\n</pre>',
   );
   assert.match(html, /<p class="error">Error: the model server answered 500<\/p>/);
-  assert.match(
+  assertHas(
     html,
-    /data-entry="end"><p><strong>Ended: <\/strong><span class="state state-succeeded" data-state="succeeded">succeeded<\/span> — 4 steps, 2 tool calls, 1200 tokens in, 80 tokens out, 1 malformed<\/p><pre>add now adds<\/pre>/,
+    'data-entry="end"><p><strong>Ended: </strong>',
+    '<span class="state state-succeeded" data-state="succeeded">succeeded</span>',
+    ' — 4 steps, 2 tool calls, 1200 tokens in, 80 tokens out, 1 malformed</p>',
+    '<pre>add now adds</pre>',
   );
   assert.doesNotMatch(html, /Waiting for the result/);
 });
 
-test('transcript view: a call still running waits for its result; a stray result stands alone', () => {
+test('transcript view: a running call waits for its result; a stray result stands alone', () => {
   const [prompt, turn, , result] = transcriptFixture;
   assert.ok(prompt && turn && result);
   const html = view([prompt, turn]);
@@ -127,4 +149,18 @@ test('transcript view: a long result scrolls in a focusable box; huge arguments 
 test('transcript view: an unreadable line is shown as it came', () => {
   const html = view([{ type: 'unreadable', text: 'garbage <b>' }]);
   assert.match(html, /data-entry="unreadable"><pre>garbage &lt;b&gt;<\/pre>/);
+});
+
+test('transcript view: a long transcript shows its newest entries, and earlier ones on request', () => {
+  const errors = Array.from({ length: entriesShown + 50 }, (_, index) => ({
+    time: '2026-12-04T10:00:00.000Z',
+    type: 'error' as const,
+    message: `error number ${index}`,
+  }));
+  const html = view(errors);
+  assert.equal(html.match(/data-entry="error"/g)?.length, entriesShown);
+  assert.doesNotMatch(html, /error number 49</);
+  assert.match(html, /error number 50</);
+  assert.match(html, /<button type="button">Show 50 earlier entries \(50 not shown\)<\/button>/);
+  assert.doesNotMatch(view(errors.slice(0, entriesShown)), /earlier entries/);
 });

@@ -1,4 +1,4 @@
-import { memo, useId } from 'react';
+import { memo, useId, useState } from 'react';
 import type { ToolCall, TranscriptItem, TranscriptModel } from '../transcript.js';
 import type { FollowStatus } from '../transcript-stream.js';
 import { ErrorNote } from './common.js';
@@ -6,6 +6,12 @@ import { ErrorNote } from './common.js';
 /** Text longer than this shows in a scrolling box, so one large result does not fill the page. */
 const longChars = 2000;
 const longLines = 30;
+
+/**
+ * How many entries are shown at first, the newest; each press of the button shows this many
+ * more. A task of thousands of steps would otherwise put hundreds of megabytes into the page.
+ */
+export const entriesShown = 200;
 
 /** Model arguments are not capped by the runner; the page shows at most this much of them. */
 export const argumentsShownChars = 64 * 1024;
@@ -204,21 +210,29 @@ export interface TranscriptViewProps {
 /** The task's transcript as its runner wrote it, growing while the task runs. */
 export function TranscriptView({ transcript, status }: TranscriptViewProps) {
   const id = useId();
+  const [earlier, setEarlier] = useState(0);
+  const { items } = transcript;
   const lastTurn =
     transcript.ended || status.kind === 'done'
       ? Infinity
-      : transcript.items.findLastIndex((item) => item.kind === 'turn');
+      : items.findLastIndex((item) => item.kind === 'turn');
+  const from = Math.max(0, items.length - entriesShown - earlier);
   return (
     <section aria-labelledby={`${id}-title`} className="transcript">
       <h2 id={`${id}-title`}>Transcript</h2>
       <StatusNote status={status} />
-      {transcript.items.length === 0 ? (
+      {from > 0 ? (
+        <button type="button" onClick={() => setEarlier(earlier + entriesShown)}>
+          Show {Math.min(from, entriesShown)} earlier entries ({from} not shown)
+        </button>
+      ) : null}
+      {items.length === 0 ? (
         <p>No entries yet.</p>
       ) : (
         <div role="log" aria-labelledby={`${id}-title`}>
           <ol className="entries">
-            {transcript.items.map((item, index) => (
-              <Entry key={item.key} item={item} settled={index < lastTurn} />
+            {items.slice(from).map((item, index) => (
+              <Entry key={item.key} item={item} settled={from + index < lastTurn} />
             ))}
           </ol>
         </div>
