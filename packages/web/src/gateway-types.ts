@@ -608,11 +608,17 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        202: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              taskId: string;
+              /** @enum {unknown} */
+              state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'limit_reached';
+            };
+          };
         };
       };
     };
@@ -730,6 +736,8 @@ export interface components {
           /** @enum {string} */
           type: 'malformed';
           step: number;
+          /** @description the call refused, when there was one */
+          callId?: string;
           message: string;
         }
       | {

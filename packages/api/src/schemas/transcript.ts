@@ -39,6 +39,7 @@ export const TranscriptEntrySchema = Type.Union([
   Type.Object({
     type: Type.Literal('malformed'),
     step: Type.Integer(),
+    callId: Type.Optional(Type.String({ description: 'the call refused, when there was one' })),
     message: Type.String(),
   }),
   Type.Object({

@@ -1,13 +1,17 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { HangarError, Id } from '@hangar/api';
+import { agentTaskStates, HangarError, Id } from '@hangar/api';
 import { claimsOf, type GatewayRule } from '../gateway/access.js';
 import type { AgentTaskManager } from './manager.js';
 
 const TaskParams = Type.Object({ id: Id }, { additionalProperties: false });
 const PromptBody = Type.Object(
   { prompt: Type.String({ minLength: 1, maxLength: 1024 * 1024 }) },
+  { additionalProperties: false },
+);
+const PromptAccepted = Type.Object(
+  { taskId: Id, state: Type.Enum([...agentTaskStates]) },
   { additionalProperties: false },
 );
 const TranscriptQuery = Type.Object(
@@ -46,7 +50,7 @@ export function agentRoutes(agents: AgentRouteDeps | undefined) {
       {
         config: { grant },
         bodyLimit: 2 * 1024 * 1024,
-        schema: { params: TaskParams, body: PromptBody },
+        schema: { params: TaskParams, body: PromptBody, response: { 202: PromptAccepted } },
       },
       async (request, reply) => {
         const { id } = request.params;

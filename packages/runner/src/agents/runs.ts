@@ -88,7 +88,12 @@ export async function runLoopTask(context: RunContext): Promise<LoopResult> {
           ...(event.commandMs !== undefined ? { commandMs: round(event.commandMs) } : {}),
         });
       } else if (event.type === 'malformed') {
-        transcript.append({ type: 'malformed', step: event.step, message: event.message });
+        transcript.append({
+          type: 'malformed',
+          step: event.step,
+          ...(event.callId !== undefined ? { callId: event.callId } : {}),
+          message: event.message,
+        });
       }
     },
   });
