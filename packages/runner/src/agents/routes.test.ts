@@ -100,3 +100,22 @@ test('a grant without the agent operation, or for another environment, is refuse
     'the refused grants are audited',
   );
 });
+
+test('a task the runner does not know yet is not_found for a valid grant, which the CLI waits out', async () => {
+  const unknown = newId('agt');
+  const prompt = await app.inject({
+    method: 'POST',
+    url: `/v1/agent-tasks/${unknown}/prompt`,
+    headers: { authorization: `Bearer ${setup.grant(environmentId, ['agent'])}` },
+    payload: { prompt: 'the prompt' },
+  });
+  assert.equal(prompt.statusCode, 404, prompt.body);
+  const body = JSON.parse(prompt.body) as { code: string; message: string };
+  assert.equal(body.code, 'not_found');
+  assert.match(body.message, new RegExp(`agent task ${unknown} is not on this runner`));
+  const anonymous = await app.inject({
+    method: 'GET',
+    url: `/v1/agent-tasks/${unknown}/transcript`,
+  });
+  assert.equal(anonymous.statusCode, 401, 'without a grant it is still unauthenticated');
+});
