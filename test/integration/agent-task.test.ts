@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ModelServer, type ScriptedTurn } from '@hangar/agent/testing/model-server.js';
 import type { AgentTask, AuditRecord, Environment } from '@hangar/api';
+import {
+  agentHarness,
+  filesUnder,
+  modelFlags as flagsFor,
+  sleep,
+  type AgentHarness,
+  type ModelApi,
+} from '../support/agents.js';
 import { captureLogs } from '../support/capture-logs.js';
 import { hangar } from '../support/cli.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
@@ -12,7 +19,6 @@ import { repository } from '../support/repos.js';
 import { startSystem, type System } from '../support/system.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Markers that must never leave the runner: in the prompt, the code, the model's words.
 const promptCanary = 'prompt-canary-5d21c9';
@@ -26,6 +32,7 @@ let proxy: Awaited<ReturnType<typeof startRecordingProxy>> | undefined;
 let environment: Environment;
 let env: NodeJS.ProcessEnv;
 let ownerId: string;
+let agents: AgentHarness;
 const logs = captureLogs();
 
 before(async () => {
@@ -38,6 +45,7 @@ before(async () => {
     },
   });
   model = await ModelServer.start();
+  agents = agentHarness(system);
   env = {
     HANGAR_URL: system.cp.url,
     HANGAR_TOKEN: system.token,
@@ -71,14 +79,7 @@ after(async () => {
   await proxy?.close();
 });
 
-const modelFlags = () => [
-  '--model',
-  'scripted-coder',
-  '--model-api',
-  'openai',
-  '--model-url',
-  model.openaiBaseUrl,
-];
+const modelFlags = (api: ModelApi = 'openai') => flagsFor(model, api);
 
 async function latestTask(): Promise<AgentTask> {
   const { body } = await system.api<{ agentTasks: AgentTask[] }>('GET', '/v1/agent-tasks');
@@ -88,29 +89,8 @@ async function latestTask(): Promise<AgentTask> {
   return task;
 }
 
-async function finalTask(id: string): Promise<AgentTask> {
-  for (let i = 0; i < 300; i += 1) {
-    const { body } = await system.api<AgentTask>('GET', `/v1/agent-tasks/${id}`);
-    if (['succeeded', 'failed', 'cancelled', 'limit_reached'].includes(body.state)) return body;
-    await sleep(100);
-  }
-  throw new Error(`agent task ${id} never ended`);
-}
-
-/** The audit records of the task's agent actor, once at least `count` of them arrived. */
-async function agentRecords(taskId: string, count: number): Promise<AuditRecord[]> {
-  let records: AuditRecord[] = [];
-  for (let i = 0; i < 100; i += 1) {
-    const { body } = await system.api<{ records: AuditRecord[] }>(
-      'GET',
-      `/v1/audit?actor=${taskId}&limit=1000`,
-    );
-    records = body.records.filter((record) => record.actor.id === taskId);
-    if (records.length >= count) return records;
-    await sleep(100);
-  }
-  return records;
-}
+const finalTask = (id: string) => agents.finalTask(id);
+const agentRecords = (taskId: string, count: number) => agents.agentRecords(taskId, count);
 
 const exec = async (command: string) =>
   system.exec(environment.id, ['sh', '-c', command]).then((result) => ({
@@ -118,68 +98,88 @@ const exec = async (command: string) =>
     out: result.out.toString(),
   }));
 
-test(
-  'the agent reads the code, fixes the bug, runs the tests and finishes',
-  { timeout: 120_000 },
-  async () => {
-    const before = await exec('node test.js');
-    assert.equal(before.code, 1, 'the suite fails at first');
-    const summary = `add now adds (${summaryCanary})`;
-    model.push(
-      {
-        text: `Looking at the code. ${modelCanary}`,
-        toolCalls: [{ name: 'read_file', arguments: { path: 'add.js' } }],
-      },
-      {
-        toolCalls: [
-          {
-            name: 'replace_in_file',
-            arguments: { path: 'add.js', old_text: '(a, b) => a - b', new_text: '(a, b) => a + b' },
-          },
-        ],
-      },
-      { toolCalls: [{ name: 'run_command', arguments: { command: 'node test.js' } }] },
-      { toolCalls: [{ name: 'finish', arguments: { summary } }] },
-    );
-    const sent = model.requests.length;
-    const prompt = `The test suite fails (node test.js). Fix the bug. ${promptCanary}`;
-    const run = await hangar(
-      ['agent', 'run', '--env', environment.name, ...modelFlags(), '--follow', prompt],
-      env,
-    );
-    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
-    const task = await finalTask((await latestTask()).id);
-    assert.equal(task.state, 'succeeded');
-    assert.equal(task.steps, 4);
-    assert.equal(task.summarySha256, sha256(summary));
-    assert.equal(task.promptSha256, sha256(prompt));
-
-    const requests = model.requests.slice(sent);
-    assert.equal(requests.length, 4);
-    assert.match(JSON.stringify(requests[1]?.body.messages), /a - b/, 'the file went to the model');
-    assert.match(JSON.stringify(requests[3]?.body.messages), /exit code 0[^"]*all tests pass/);
-
-    const after = await exec('node test.js');
-    assert.equal(after.code, 0, 'the suite passes when the test runs it itself');
-    assert.match(after.out, /all tests pass/);
-
-    const records = await agentRecords(task.id, 4);
-    const actions = records.map((record) => record.action);
-    for (const action of ['environment.file.read', 'environment.file.write', 'environment.exec']) {
-      assert.ok(
-        actions.includes(action),
-        `${action} is audited for the agent: ${actions.join(', ')}`,
+for (const api of ['openai', 'anthropic'] as const) {
+  test(
+    `the agent reads the code, fixes the bug, runs the tests and finishes (${api}, streaming)`,
+    { timeout: 120_000 },
+    async () => {
+      const reset = await exec('git checkout -- add.js');
+      assert.equal(reset.code, 0, reset.out);
+      const before = await exec('node test.js');
+      assert.equal(before.code, 1, 'the suite fails at first');
+      const summary = `add now adds (${summaryCanary})`;
+      model.push(
+        {
+          text: `Looking at the code. ${modelCanary}`,
+          toolCalls: [{ name: 'read_file', arguments: { path: 'add.js' } }],
+        },
+        {
+          toolCalls: [
+            {
+              name: 'replace_in_file',
+              arguments: {
+                path: 'add.js',
+                old_text: '(a, b) => a - b',
+                new_text: '(a, b) => a + b',
+              },
+            },
+          ],
+        },
+        { toolCalls: [{ name: 'run_command', arguments: { command: 'node test.js' } }] },
+        { toolCalls: [{ name: 'finish', arguments: { summary } }] },
       );
-    }
-    for (const record of records) {
-      assert.deepEqual(record.actor, { kind: 'agent', id: task.id, onBehalfOf: ownerId });
-    }
+      const sent = model.requests.length;
+      const prompt = `The test suite fails (node test.js). Fix the bug. ${promptCanary}`;
+      const run = await hangar(
+        ['agent', 'run', '--env', environment.name, ...modelFlags(api), '--follow', prompt],
+        env,
+      );
+      assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+      const task = await finalTask((await latestTask()).id);
+      assert.equal(task.state, 'succeeded');
+      assert.equal(task.steps, 4);
+      assert.equal(task.summarySha256, sha256(summary));
+      assert.equal(task.promptSha256, sha256(prompt));
 
-    const logsCommand = await hangar(['agent', 'logs', task.id], env);
-    assert.equal(logsCommand.code, 0, logsCommand.stderr);
-    assert.match(logsCommand.stdout, /replace_in_file/);
-  },
-);
+      const requests = model.requests.slice(sent);
+      assert.equal(requests.length, 4);
+      for (const request of requests) {
+        assert.equal(request.api, api);
+        assert.equal(request.stream, true);
+      }
+      assert.match(
+        JSON.stringify(requests[1]?.body.messages),
+        /a - b/,
+        'the file went to the model',
+      );
+      assert.match(JSON.stringify(requests[3]?.body.messages), /exit code 0[^"]*all tests pass/);
+
+      const after = await exec('node test.js');
+      assert.equal(after.code, 0, 'the suite passes when the test runs it itself');
+      assert.match(after.out, /all tests pass/);
+
+      const records = await agentRecords(task.id, 4);
+      const actions = records.map((record) => record.action);
+      for (const action of [
+        'environment.file.read',
+        'environment.file.write',
+        'environment.exec',
+      ]) {
+        assert.ok(
+          actions.includes(action),
+          `${action} is audited for the agent: ${actions.join(', ')}`,
+        );
+      }
+      for (const record of records) {
+        assert.deepEqual(record.actor, { kind: 'agent', id: task.id, onBehalfOf: ownerId });
+      }
+
+      const logsCommand = await hangar(['agent', 'logs', task.id], env);
+      assert.equal(logsCommand.code, 0, logsCommand.stderr);
+      assert.match(logsCommand.stdout, /replace_in_file/);
+    },
+  );
+}
 
 test('a write outside the writable paths is refused and audited', { timeout: 60_000 }, async () => {
   model.push(
@@ -209,29 +209,6 @@ test('a write outside the writable paths is refused and audited', { timeout: 60_
   assert.equal(denied.details.tool, 'write_file');
   assert.deepEqual(denied.actor, { kind: 'agent', id: task.id, onBehalfOf: ownerId });
 });
-
-test(
-  'agent stop during sleep 600 ends the task and its command',
-  { timeout: 60_000 },
-  async (t) => {
-    model.push({ toolCalls: [{ name: 'run_command', arguments: { command: 'sleep 600' } }] });
-    const run = await hangar(
-      ['agent', 'run', '--env', environment.name, ...modelFlags(), 'wait a while'],
-      env,
-    );
-    assert.equal(run.code, 0, run.stderr);
-    const task = await latestTask();
-    for (let i = 0; i < 200 && !(await exec('pgrep -x sleep')).out.trim(); i += 1) await sleep(50);
-    assert.ok((await exec('pgrep -x sleep')).out.trim(), 'the command runs');
-    const started = performance.now();
-    const stop = await hangar(['agent', 'stop', task.id], env);
-    assert.equal(stop.code, 0, stop.stderr);
-    const ended = await finalTask(task.id);
-    t.diagnostic(`stop to final state: ${Math.round(performance.now() - started)} ms`);
-    assert.equal(ended.state, 'cancelled');
-    assert.equal((await exec('pgrep -x sleep')).out.trim(), '', 'the sleep is gone');
-  },
-);
 
 test(
   'instructions in the repository to upload a file are stopped by the egress policy',
@@ -316,12 +293,6 @@ test(
     );
   },
 );
-
-async function filesUnder(dir: string): Promise<Buffer> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  const files = entries.filter((entry) => entry.isFile());
-  return Buffer.concat(await Promise.all(files.map((f) => readFile(join(f.parentPath, f.name)))));
-}
 
 test('no prompt, transcript, summary or file content reaches the control plane', async () => {
   await sleep(1000);

@@ -1,6 +1,13 @@
 import type { Message, ModelClient, ModelRequest, ModelTurn, ToolCall } from './conversation.js';
 import { joinUrl, type ClientOptions } from './client-options.js';
-import { checkTurnSize, eventJson, postJson, readJson, sseEvents } from './http.js';
+import {
+  checkToolCallCount,
+  checkTurnSize,
+  eventJson,
+  postJson,
+  readJson,
+  sseEvents,
+} from './http.js';
 import { ModelError } from './model-error.js';
 
 type Json = Record<string, unknown>;
@@ -116,6 +123,7 @@ async function whole(response: Response): Promise<ModelTurn> {
     const block = asObject(item);
     if (block?.type === 'text') text += asString(block.text) ?? '';
     if (block?.type === 'tool_use') {
+      checkToolCallCount(toolCalls.length + 1);
       toolCalls.push({
         id: asString(block.id) ?? `toolu_${toolCalls.length}`,
         name: asString(block.name) ?? '',
@@ -151,6 +159,7 @@ async function streamed(response: Response): Promise<ModelTurn> {
   let stopReason: string | undefined;
   let stopped = false;
   let chars = 0;
+  let calls = 0;
   for await (const event of sseEvents(response)) {
     const data = eventJson(event);
     const type = asString(data.type) ?? event.event;
@@ -163,6 +172,7 @@ async function streamed(response: Response): Promise<ModelTurn> {
     } else if (type === 'content_block_start') {
       const block = asObject(data.content_block);
       const kind = block?.type === 'text' || block?.type === 'tool_use' ? block.type : 'other';
+      if (kind === 'tool_use') checkToolCallCount((calls += 1));
       blocks.set(asCount(data.index), {
         kind,
         text: asString(block?.text) ?? '',

@@ -7,6 +7,23 @@ export const maxResponseBytes = 32 * 1024 * 1024;
 /** The most text and tool arguments one turn may hold: far above any sane turn. */
 export const maxTurnChars = 1024 * 1024;
 
+/**
+ * The most tool calls one reply may make before it is refused whole: far above the calls the loop
+ * runs a turn (the rest are answered one by one), so a reply of thousands of calls is not kept.
+ */
+export const maxReplyToolCalls = 256;
+
+/** Refuses a reply once it holds more than {@link maxReplyToolCalls} tool calls. */
+export function checkToolCallCount(calls: number): void {
+  if (calls > maxReplyToolCalls) {
+    throw new ModelError(
+      'output_too_large',
+      `the model's reply made more than ${maxReplyToolCalls} tool calls and was refused; make ` +
+        'a few calls a reply',
+    );
+  }
+}
+
 /** Refuses a turn whose text and arguments together pass {@link maxTurnChars}. */
 export function checkTurnSize(chars: number): void {
   if (chars > maxTurnChars) {

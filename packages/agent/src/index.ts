@@ -8,3 +8,4 @@ export * from './tools.js';
 export * from './policy.js';
 export * from './limits.js';
 export * from './loop.js';
+export * from './repeats.js';

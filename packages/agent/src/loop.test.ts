@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AgentLimits } from '@hangar/api';
 import { createModelClient } from './client.js';
-import { runAgentLoop, type LoopEvent, type LoopOptions, type Toolbox } from './loop.js';
+import { maxReplyToolCalls } from './http.js';
+import {
+  maxToolCallsPerTurn,
+  runAgentLoop,
+  type LoopEvent,
+  type LoopOptions,
+  type Toolbox,
+} from './loop.js';
+import { refusedRepeatLimit, sameCallRunLimit } from './repeats.js';
 import { ModelServer, type ScriptedTurn } from './testing/model-server.js';
 import type { CheckedCall } from './tools.js';
 
@@ -18,6 +26,8 @@ class MemoryToolbox implements Toolbox {
   readonly files = new Map<string, string>([['add.js', 'const add = (a, b) => a - b;\n']]);
   readonly calls: CheckedCall[] = [];
   timeouts: number[] = [];
+  /** Characters of output each command prints. */
+  outputChars = 0;
   block = false;
   sawAbort = false;
 
@@ -44,7 +54,8 @@ class MemoryToolbox implements Toolbox {
     if (call.name === 'run_command') {
       this.timeouts.push(context.commandTimeoutS);
       const fixed = this.files.get('add.js')?.includes('a + b') ?? false;
-      return { content: `exit code ${fixed ? 0 : 1}`, isError: false, commandMs: 3 };
+      const output = 'x'.repeat(this.outputChars);
+      return { content: `exit code ${fixed ? 0 : 1}${output}`, isError: false, commandMs: 3 };
     }
     return { content: 'ok', isError: false };
   }
@@ -54,6 +65,14 @@ const finish: ScriptedTurn = {
   toolCalls: [{ name: 'finish', arguments: { summary: 'fixed add' } }],
 };
 const readAdd: ScriptedTurn = { toolCalls: [{ name: 'read_file', arguments: { path: 'add.js' } }] };
+
+/** One reply of `count` different commands. */
+const commands = (count: number): ScriptedTurn => ({
+  toolCalls: Array.from({ length: count }, (_, index) => ({
+    name: 'run_command',
+    arguments: { command: `echo ${index}` },
+  })),
+});
 
 for (const api of ['openai', 'anthropic'] as const) {
   for (const stream of [true, false]) {
@@ -198,13 +217,82 @@ for (const api of ['openai', 'anthropic'] as const) {
         };
         const { result, toolbox, requests } = await loop([], {
           whenEmpty: missing,
-          limits: { ...limits, maxSteps: 6 },
+          limits: { ...limits, maxSteps: 5 },
         });
         assert.equal(result.state, 'limit_reached');
         assert.equal(result.reason, 'maxSteps');
         assert.equal(toolbox.calls.length, 3);
-        assert.equal(result.malformed, 3);
+        assert.equal(result.malformed, 2);
         assert.match(lastMessages(requests), /failed 3 times in a row/);
+      });
+
+      test('the same succeeding call in a row is refused, and the task ends if it goes on', async () => {
+        const { result, toolbox, requests } = await loop([], { whenEmpty: readAdd });
+        assert.equal(toolbox.calls.length, sameCallRunLimit, 'the repetitions did not run');
+        assert.equal(result.malformed, refusedRepeatLimit);
+        assert.equal(result.steps, sameCallRunLimit + refusedRepeatLimit);
+        assert.equal(result.state, 'failed');
+        assert.equal(result.errorCode, 'repeated_call');
+        assert.match(
+          lastMessages(requests),
+          new RegExp(`read_file call was made ${sameCallRunLimit} times in a row`),
+        );
+      });
+
+      test('a different call in between starts the count of repetitions again', async () => {
+        const listing: ScriptedTurn = {
+          toolCalls: [{ name: 'list_directory', arguments: { path: '.' } }],
+        };
+        const reads = Array.from({ length: sameCallRunLimit }, () => readAdd);
+        const { result, toolbox } = await loop([...reads, listing, ...reads, finish], {
+          tools: ['read_file', 'list_directory'],
+        });
+        assert.equal(result.state, 'succeeded');
+        assert.equal(result.malformed, 0);
+        assert.equal(toolbox.calls.length, 2 * sameCallRunLimit + 1);
+      });
+
+      test(`one reply runs at most ${maxToolCallsPerTurn} calls; the others are answered`, async () => {
+        const { result, toolbox, requests } = await loop([commands(40), finish]);
+        assert.equal(result.state, 'succeeded');
+        assert.equal(toolbox.calls.length, maxToolCallsPerTurn);
+        assert.equal(result.toolCalls, maxToolCallsPerTurn);
+        assert.equal(result.malformed, 40 - maxToolCallsPerTurn);
+        assert.match(
+          lastMessages(requests),
+          new RegExp(
+            `at most ${maxToolCallsPerTurn} tool calls of one reply are run and this reply made 40`,
+          ),
+        );
+      });
+
+      test('a reply of 5000 calls with maxSteps 1 runs none of them', async () => {
+        const { result, toolbox, events } = await loop([commands(5000)], {
+          limits: { ...limits, maxSteps: 1 },
+        });
+        assert.equal(toolbox.calls.length, 0);
+        assert.equal(result.state, 'limit_reached');
+        assert.equal(result.reason, 'maxSteps');
+        assert.equal(result.malformed, 1);
+        const told = events.find((event) => event.type === 'malformed');
+        assert.match(
+          told?.type === 'malformed' ? told.message : '',
+          new RegExp(`more than ${maxReplyToolCalls} tool calls`),
+        );
+      });
+
+      test('the results of one reply count against maxTokens as they come', async () => {
+        const toolbox = new MemoryToolbox();
+        toolbox.outputChars = 20_000;
+        const { result, requests } = await loop(
+          [{ ...commands(maxToolCallsPerTurn), usage: { inputTokens: 100, outputTokens: 100 } }],
+          { toolbox, limits: { ...limits, maxTokens: 20_000 } },
+        );
+        assert.equal(result.state, 'limit_reached');
+        assert.equal(result.reason, 'maxTokens');
+        // Four results of 20000 characters are about 20000 tokens: the fifth call does not run.
+        assert.equal(toolbox.calls.length, 4);
+        assert.equal(requests.length, 1, 'no model turn after the budget is spent');
       });
 
       test('maxSteps ends the task with limit_reached naming it', async () => {

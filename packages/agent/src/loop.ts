@@ -2,13 +2,9 @@ import type { AgentLimits, AgentTool } from '@hangar/api';
 import type { Message, ModelClient, ModelTurn, ToolCall } from './conversation.js';
 import { emptyCounts, limitBeforeTurn, usageOrEstimate, type LoopCounts } from './limits.js';
 import { ModelError } from './model-error.js';
-import {
-  checkArguments,
-  isAgentTool,
-  maxArgumentBytes,
-  toolSpecs,
-  type CheckedCall,
-} from './tools.js';
+import { checkCall, type Checked } from './call-check.js';
+import { CallRepeats, refusedRepeatLimit } from './repeats.js';
+import { toolSpecs, type CheckedCall } from './tools.js';
 
 /** What a tool call came to; `commandMs` is the command's own run time, when one ran. */
 export interface ToolOutcome {
@@ -33,7 +29,8 @@ export interface LoopResult extends LoopCounts {
   reason?: string;
   /**
    * failed: a stable code that names what went wrong without quoting anything (a model server's
-   * error text can echo the conversation): `model_<code>[_<status>]` or `internal`.
+   * error text can echo the conversation): `model_<code>[_<status>]`, `repeated_call` (the model
+   * kept making a call it was told would not run again) or `internal`.
    */
   errorCode?: string;
   summary?: string;
@@ -82,6 +79,15 @@ export interface LoopOptions {
 /** The most of a tool's answer the model is given; toolboxes cut their output well below. */
 const maxResultChars = 128 * 1024;
 
+/**
+ * The most tool calls of one model reply that run; the others are answered with an error and
+ * counted as malformed, so one reply cannot start thousands of commands.
+ */
+export const maxToolCallsPerTurn = 16;
+
+/** Characters a token, for tool results not yet sent to the model (as in `usageOrEstimate`). */
+const charsPerToken = 4;
+
 export function defaultSystemPrompt(workspaceFolder: string): string {
   return (
     'You are a software engineer working in a development environment through tools. The ' +
@@ -93,24 +99,30 @@ export function defaultSystemPrompt(workspaceFolder: string): string {
 
 class Stopped extends Error {}
 
-type Checked = { ok: true; call: CheckedCall } | { ok: false; message: string };
+/** How a turn's calls ended the task, when they did. */
+type TurnEnd =
+  | { state: 'succeeded'; summary: string }
+  | { state: 'limit_reached'; reason: 'maxTokens' }
+  | { state: 'failed'; reason: string; errorCode: 'repeated_call' };
 
 /**
  * One task's conversation: model turn, tool calls, their results, next turn..., until the model
  * calls `finish`, a limit is reached, the signal stops it, or the model server fails. Whatever
- * the model sends (bad JSON, unknown tools, huge arguments, text without a call, the same failing
- * call again and again) is answered with an error and counted; `run` never rejects.
+ * the model sends (bad JSON, unknown tools, huge arguments, text without a call, too many calls in
+ * one reply, the same call again and again) is answered with an error and counted; `run` never
+ * rejects. A model that keeps repeating a call after it was told ends the task (`repeated_call`).
  */
 class LoopRun {
   private readonly abort = new AbortController();
   private why: 'cancelled' | 'maxWallTimeS' | undefined;
   private readonly messages: Message[];
   private readonly counts = emptyCounts();
-  private readonly failures = new Map<string, number>();
+  private readonly repeats: CallRepeats;
   private readonly specs;
 
   constructor(private readonly options: LoopOptions) {
     this.messages = [{ role: 'user', content: options.prompt }];
+    this.repeats = new CallRepeats(options.repeatLimit);
     const offered = new Set<AgentTool>([...options.tools, 'finish']);
     this.specs = [...offered].map((name) => toolSpecs[name]);
   }
@@ -182,8 +194,11 @@ class LoopRun {
       if (!finishes && overBudget >= this.options.limits.maxTokens) {
         return this.end('limit_reached', { reason: 'maxTokens' });
       }
-      const summary = await this.answer(turn);
-      if (summary !== undefined) return this.end('succeeded', { summary });
+      const ended = await this.answer(turn);
+      if (ended) {
+        const { state, ...extra } = ended;
+        return this.end(state, extra);
+      }
     }
   }
 
@@ -235,10 +250,23 @@ class LoopRun {
     this.emit({ type: 'malformed', step: this.counts.steps, message });
   }
 
-  /** Runs the turn's calls in order; resolves with the summary once `finish` is called. */
-  private async answer(turn: ModelTurn): Promise<string | undefined> {
+  /** Answers one call with an error instead of running it, and counts it. */
+  private refuse(call: ToolCall, message: string): void {
+    this.counts.malformed += 1;
+    this.emit({ type: 'malformed', step: this.counts.steps, callId: call.id, message });
+    this.reply(call, { content: `Error: ${message}`, isError: true });
+  }
+
+  /**
+   * Runs the turn's calls in order, at most {@link maxToolCallsPerTurn} of them; says how they
+   * ended the task, if they did: `finish`, the token budget spent by their results (counted as
+   * they come, so a turn stops running calls once it is spent), or a repetition that persists.
+   */
+  private async answer(turn: ModelTurn): Promise<TurnEnd | undefined> {
     const calls = uniqueIds(turn.toolCalls);
-    const checked = calls.map((call) => this.check(call));
+    const checked = calls.map((call, index) =>
+      index < maxToolCallsPerTurn ? checkCall(call, this.specs) : overCap(calls.length),
+    );
     this.messages.push({
       role: 'assistant',
       content: turn.text,
@@ -251,71 +279,43 @@ class LoopRun {
       this.malformed('reply with a tool call; call finish with a summary when the work is done');
       return undefined;
     }
+    let resultChars = 0;
     for (const [index, call] of calls.entries()) {
       this.checkStopped();
       const check = checked[index] as Checked;
       if (!check.ok) {
-        this.counts.malformed += 1;
-        this.emit({
-          type: 'malformed',
-          step: this.counts.steps,
-          callId: call.id,
-          message: check.message,
-        });
-        this.reply(call, { content: `Error: ${check.message}`, isError: true });
+        this.refuse(call, check.message);
         continue;
       }
-      if (check.call.name === 'finish') return check.call.args.summary;
-      await this.runCall(call, check.call);
+      if (check.call.name === 'finish') {
+        return { state: 'succeeded', summary: check.call.args.summary };
+      }
+      const pending = Math.ceil(resultChars / charsPerToken);
+      if (
+        this.counts.inputTokens + this.counts.outputTokens + pending >=
+        this.options.limits.maxTokens
+      ) {
+        return { state: 'limit_reached', reason: 'maxTokens' };
+      }
+      const verdict = this.repeats.check(check.call);
+      if (!verdict.run) {
+        this.refuse(call, verdict.message);
+        if (!verdict.end) continue;
+        return {
+          state: 'failed',
+          reason:
+            `the model made a call it had been told would not run again, ` +
+            `${refusedRepeatLimit} times in a row`,
+          errorCode: 'repeated_call',
+        };
+      }
+      resultChars += await this.runCall(call, check.call);
     }
     return undefined;
   }
 
-  private check(call: ToolCall): Checked {
-    const bytes = Buffer.byteLength(call.arguments);
-    if (bytes > maxArgumentBytes) {
-      return {
-        ok: false,
-        message:
-          `the arguments of ${call.name.slice(0, 100)} are ${bytes} bytes; at most ` +
-          `${maxArgumentBytes} are accepted: write large files in parts`,
-      };
-    }
-    if (!isAgentTool(call.name)) {
-      return {
-        ok: false,
-        message:
-          `there is no tool ${JSON.stringify(call.name.slice(0, 100))}; use one of ` +
-          this.specs.map((spec) => spec.name).join(', '),
-      };
-    }
-    let parsed: unknown;
-    try {
-      parsed = call.arguments.trim() === '' ? {} : JSON.parse(call.arguments);
-    } catch (error) {
-      return {
-        ok: false,
-        message: `the arguments of ${call.name} are not valid JSON (${(error as Error).message})`,
-      };
-    }
-    const args = checkArguments(call.name, parsed);
-    if (!args.ok) return args;
-    return { ok: true, call: { id: call.id, name: call.name, args: args.value } as CheckedCall };
-  }
-
-  private async runCall(call: ToolCall, checked: CheckedCall): Promise<void> {
-    const repeatLimit = this.options.repeatLimit ?? 3;
-    const key = `${checked.name}\0${JSON.stringify(checked.args)}`;
-    const failed = this.failures.get(key) ?? 0;
-    if (failed >= repeatLimit) {
-      const message =
-        `this exact ${checked.name} call failed ${failed} times in a row and was not run ` +
-        'again; change the call or try another way';
-      this.counts.malformed += 1;
-      this.emit({ type: 'malformed', step: this.counts.steps, callId: call.id, message });
-      this.reply(call, { content: `Error: ${message}`, isError: true });
-      return;
-    }
+  /** Runs one call and answers it; resolves with the length of the answer. */
+  private async runCall(call: ToolCall, checked: CheckedCall): Promise<number> {
     this.counts.toolCalls += 1;
     const started = performance.now();
     let outcome: ToolOutcome;
@@ -329,11 +329,7 @@ class LoopRun {
       outcome = { content: `Error: ${(error as Error).message ?? String(error)}`, isError: true };
     }
     this.checkStopped();
-    if (outcome.isError) this.failures.set(key, failed + 1);
-    else if (checked.name === 'write_file' || checked.name === 'replace_in_file') {
-      // A file changed: a call that failed before may well succeed now.
-      this.failures.clear();
-    } else this.failures.delete(key);
+    this.repeats.ran(checked, outcome.isError);
     const content =
       outcome.content.length > maxResultChars
         ? `${outcome.content.slice(0, maxResultChars)}\n[cut off at ${maxResultChars} characters]`
@@ -350,11 +346,22 @@ class LoopRun {
       elapsedMs: performance.now() - started,
       ...(outcome.commandMs !== undefined ? { commandMs: outcome.commandMs } : {}),
     });
+    return content.length;
   }
 
   private reply(call: ToolCall, outcome: { content: string; isError: boolean }): void {
     this.messages.push({ role: 'tool', callId: call.id, name: call.name, ...outcome });
   }
+}
+
+/** The answer to a call past {@link maxToolCallsPerTurn}: not run. */
+function overCap(made: number): Checked {
+  return {
+    ok: false,
+    message:
+      `not run: at most ${maxToolCallsPerTurn} tool calls of one reply are run and this reply ` +
+      `made ${made}; make the others in your next reply`,
+  };
 }
 
 /** Calls with the ids the model gave, made unique: both APIs pair each result with one call. */

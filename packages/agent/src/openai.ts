@@ -1,5 +1,12 @@
 import type { Message, ModelClient, ModelRequest, ModelTurn, ToolCall } from './conversation.js';
-import { checkTurnSize, eventJson, postJson, readJson, sseEvents } from './http.js';
+import {
+  checkToolCallCount,
+  checkTurnSize,
+  eventJson,
+  postJson,
+  readJson,
+  sseEvents,
+} from './http.js';
 import { ModelError } from './model-error.js';
 import { joinUrl, type ClientOptions } from './client-options.js';
 
@@ -48,7 +55,10 @@ function usageOf(value: unknown): ModelTurn['usage'] {
   };
 }
 
-/** Tool calls put together from stream deltas, by their `index`. */
+/**
+ * Tool calls put together from stream deltas, by their `index`; a reply past
+ * `maxReplyToolCalls` calls is refused as soon as it gets there.
+ */
 class ToolCallAssembly {
   private readonly calls = new Map<number, { id: string; name: string; arguments: string }>();
 
@@ -57,8 +67,12 @@ class ToolCallAssembly {
     const item = asObject(delta);
     if (!item) throw new ModelError('protocol', 'a tool call delta is not an object');
     const index = typeof item.index === 'number' ? item.index : this.calls.size;
-    const call = this.calls.get(index) ?? { id: '', name: '', arguments: '' };
-    this.calls.set(index, call);
+    let call = this.calls.get(index);
+    if (!call) {
+      checkToolCallCount(this.calls.size + 1);
+      call = { id: '', name: '', arguments: '' };
+      this.calls.set(index, call);
+    }
     const id = asString(item.id);
     if (id && !call.id) call.id = id;
     const fn = asObject(item.function);

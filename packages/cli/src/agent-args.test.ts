@@ -70,6 +70,11 @@ describe('agent run arguments', () => {
       [['agent', 'run', '--env', 'e', '--repo', 'r', 'do it'], /--env ENV or --repo URL/],
       [['agent', 'run', '--env', 'e', '--class', 'small', 'do it'], /--class is for/],
       [['agent', 'run', '--env', 'e', '--prompt-on', 'stdin', 'x'], /--prompt-on is for/],
+      [['agent', 'run', '--env', 'e', '--model-key-env', 'KEY', 'x'], /--model-key-env is for/],
+      [
+        ['agent', 'run', '--env', 'e', '--command', 'aider', '--model-key-env', 'A-B', 'x'],
+        /--model-key-env must be a variable name/,
+      ],
       [['agent', 'run', '--env', 'e', '--model', 'm', 'x'], /--model-api is needed/],
       [['agent', 'run', '--env', 'e', '--max-steps', '0', 'x'], /--max-steps must be/],
       [['agent', 'run', '--env', 'e', '--max-time', '5', 'x'], /--max-time must be/],

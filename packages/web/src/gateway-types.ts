@@ -352,6 +352,8 @@ export interface paths {
         query?: {
           /** @description 64 KiB when absent */
           tailBytes?: number;
+          /** @description the tail starts no earlier than this byte of the output: a reader that follows the output asks from where it left off (a masked tail is shorter than the bytes it covers, so its length cannot tell where that is) */
+          fromOffset?: number;
         };
         header?: never;
         path: {

@@ -138,6 +138,15 @@ export const ProcessTailQuery = Type.Object(
     tailBytes: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 1024 * 1024, description: '64 KiB when absent' }),
     ),
+    fromOffset: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'the tail starts no earlier than this byte of the output: a reader that follows the ' +
+          'output asks from where it left off (a masked tail is shorter than the bytes it ' +
+          'covers, so its length cannot tell where that is)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -16,6 +16,8 @@ import { repositoryUrlFrom } from './env-create.js';
 const commandPath = 'agent run';
 const modelApis = ['openai', 'anthropic'] as const;
 const promptModes = ['stdin', 'argument'] as const;
+/** The same rule as the API's `command.keyVariable`. */
+const variableName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function usage(flag: string, message: string): UsageError {
   return new UsageError(`--${flag} ${message}`, {
@@ -121,15 +123,16 @@ export const command = defineCommand({
   synopsis:
     '(--env ENV | --repo URL [--class C]) [--model M --model-api openai|anthropic ' +
     '--model-url URL [--model-key-secret NAME]] [--tool T]... [--max-steps N] [--max-tokens N] ' +
-    '[--max-time 30m] [--command-timeout 10m] [--command "ARGV" --prompt-on stdin|argument] ' +
-    '[--follow] <prompt | ->',
+    '[--max-time 30m] [--command-timeout 10m] [--command "ARGV" --prompt-on stdin|argument ' +
+    '[--model-key-env VAR]] [--follow] <prompt | ->',
   description:
     'Starts an agent task in one of your environments (--env), or in a fresh one cloned from ' +
     '--repo. The prompt (the argument, or stdin with -) goes to the runner only; the control ' +
     'plane keeps its SHA-256. Without --model the organization policy agents.model is used. ' +
     'Prints the task id; with --follow, prints the transcript until the task ends and exits 0 ' +
     'when it succeeded, 1 otherwise. With --command, runs that agent program in the ' +
-    'environment instead of the built-in loop.',
+    'environment instead of the built-in loop; --model-key-env gives it the model key (the ' +
+    'secret of --model-key-secret, or of the policy model) in that variable, masked in its output.',
   spec: {
     positionals: [{ name: 'prompt', required: true, describe: 'what to do, or - for stdin' }],
     flags: {
@@ -192,6 +195,11 @@ export const command = defineCommand({
         valueName: 'stdin|argument',
         describe: 'how --command gets the prompt (default: stdin)',
       },
+      'model-key-env': {
+        type: 'string',
+        valueName: 'VAR',
+        describe: 'the variable --command gets the model key in, such as ANTHROPIC_API_KEY',
+      },
       follow: { type: 'boolean', short: 'f', describe: 'print the transcript until the end' },
     },
   },
@@ -204,8 +212,17 @@ export const command = defineCommand({
         throw usage(flag, 'is for the fresh environment of --repo');
       }
     }
-    if (flags['prompt-on'] !== undefined && flags.command === undefined) {
-      throw usage('prompt-on', 'is for --command');
+    for (const flag of ['prompt-on', 'model-key-env'] as const) {
+      if (flags[flag] !== undefined && flags.command === undefined) {
+        throw usage(flag, 'is for --command');
+      }
+    }
+    const keyVariable = flags['model-key-env'];
+    if (keyVariable !== undefined && !variableName.test(keyVariable)) {
+      throw usage(
+        'model-key-env',
+        `must be a variable name (letters, digits, _), got "${keyVariable}"`,
+      );
     }
     const body: CreateAgentTaskBody = { promptSha256: '' };
     const model = modelFrom(flags);
@@ -221,7 +238,11 @@ export const command = defineCommand({
     if (Object.keys(limits).length > 0) body.limits = limits;
     if (flags.command !== undefined) {
       const prompt = oneOf('prompt-on', flags['prompt-on'] ?? 'stdin', promptModes);
-      body.command = { argv: argvOf(flags.command), prompt };
+      body.command = {
+        argv: argvOf(flags.command),
+        prompt,
+        ...(keyVariable !== undefined ? { keyVariable } : {}),
+      };
     }
     const prompt = positionals.prompt === '-' ? await readAll(io.stdin) : positionals.prompt;
     if (prompt.trim() === '') throw new UsageError('the prompt is empty', { commandPath });

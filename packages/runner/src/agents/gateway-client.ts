@@ -74,8 +74,17 @@ export class AgentGatewayClient {
     return (await response.json()) as ProcessInfoBody;
   }
 
-  async processDetail(pid: string, tailBytes: number, signal: AbortSignal): Promise<ProcessDetail> {
-    const response = await this.call('GET', `processes/${pid}?tailBytes=${tailBytes}`, { signal });
+  /** The process and its output from `fromOffset` on (at most the last `tailBytes` of it). */
+  async processDetail(
+    pid: string,
+    range: { fromOffset: number; tailBytes: number },
+    signal: AbortSignal,
+  ): Promise<ProcessDetail> {
+    const path = `processes/${pid}?${query({
+      fromOffset: String(range.fromOffset),
+      tailBytes: String(range.tailBytes),
+    })}`;
+    const response = await this.call('GET', path, { signal });
     return (await response.json()) as ProcessDetail;
   }
 

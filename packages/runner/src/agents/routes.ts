@@ -21,20 +21,26 @@ const TranscriptQuery = Type.Object(
 
 type AgentRouteDeps = Pick<AgentTaskManager, 'environmentOf' | 'submitPrompt' | 'transcriptOf'>;
 
-/** The grant these routes need: op `agent` for the environment the task runs in. */
+const notHereMessage = (id: string) =>
+  `agent task ${id} is not on this runner (yet: a new task reaches it a moment after it is ` +
+  'created)';
+
+function notHere(id: string): HangarError {
+  return new HangarError('not_found', notHereMessage(id));
+}
+
+/**
+ * The grant these routes need: op `agent` for the environment the task runs in. A task this
+ * runner does not know (yet) is `not_found` for a valid grant, which the CLI waits out.
+ */
 function agentRule(agents: AgentRouteDeps | undefined): GatewayRule {
+  const idOf = (request: FastifyRequest) => (request.params as { id?: string }).id ?? '';
   return {
     kind: 'grant',
     operation: 'agent',
-    environmentOf: (request: FastifyRequest) => {
-      const { id } = request.params as { id?: string };
-      return id !== undefined ? agents?.environmentOf(id) : undefined;
-    },
+    environmentOf: (request) => agents?.environmentOf(idOf(request)),
+    notHere: (request) => notHereMessage(idOf(request)),
   };
-}
-
-function notHere(id: string): HangarError {
-  return new HangarError('not_found', `agent task ${id} is not on this runner`);
 }
 
 /**

@@ -134,23 +134,24 @@ export async function runCommandTask(context: RunContext): Promise<LoopResult> {
   );
   context.onKill(() => client.signalProcess(info.id, 'SIGKILL').catch(() => undefined));
   transcript.append({ type: 'command', processId: info.id, argv: command.argv });
+  // Where the transcript has got to, in the program's own bytes. The output comes masked, so
+  // its length says nothing of that: each read asks from here and ends at `outputBytes`.
+  // Known gap: a secret value cut by the end of one read is masked in neither piece; masking
+  // across reads would need the gateway to hold back a possible value's start.
   let offset = 0;
   const drain = async () => {
-    for (;;) {
-      const detail = await client.processDetail(
-        info.id,
-        maxChunkBytes,
-        AbortSignal.timeout(10_000),
-      );
-      const from = Math.max(offset, detail.outputTailFrom);
-      const data = Buffer.from(detail.outputTail, 'base64').subarray(from - detail.outputTailFrom);
-      if (detail.outputTailFrom > offset) {
-        transcript.append({ type: 'output-gap', bytes: detail.outputTailFrom - offset });
-      }
-      if (data.length > 0) transcript.append({ type: 'output', text: data.toString('utf8') });
-      offset = from + data.length;
-      if (offset >= detail.outputBytes) return detail;
+    const detail = await client.processDetail(
+      info.id,
+      { fromOffset: offset, tailBytes: maxChunkBytes },
+      AbortSignal.timeout(10_000),
+    );
+    if (detail.outputTailFrom > offset) {
+      transcript.append({ type: 'output-gap', bytes: detail.outputTailFrom - offset });
     }
+    const data = Buffer.from(detail.outputTail, 'base64');
+    if (data.length > 0) transcript.append({ type: 'output', text: data.toString('utf8') });
+    offset = Math.max(offset, detail.outputBytes);
+    return detail;
   };
   for (;;) {
     const waited = await client.waitProcess(info.id, pollS, signal).catch((error: unknown) => {

@@ -16,8 +16,13 @@ export type GatewayRule =
   | {
       kind: 'grant';
       operation: AccessOperation;
-      /** The environment the grant must be for, when the path names something else. */
+      /**
+       * The environment the grant must be for, when the path names something else; undefined
+       * when that thing is not on this runner (yet): a grant that is valid otherwise gets
+       * `not_found` with `notHere`, so a client can tell "not here" from "not yours".
+       */
       environmentOf?: (request: FastifyRequest) => string | undefined;
+      notHere?: (request: FastifyRequest) => string;
     }
   | { kind: 'share'; why: string };
 
@@ -69,9 +74,10 @@ export function checkGrant(deps: GatewayDeps, rule: GatewayRule) {
     if (rule.kind === 'share') {
       throw new HangarError('internal', 'a share rule belongs to the port proxy, not a route');
     }
-    const environmentId = rule.environmentOf
-      ? (rule.environmentOf(request) ?? '')
+    const named = rule.environmentOf
+      ? rule.environmentOf(request)
       : ((request.params as { id?: string }).id ?? '');
+    const environmentId = named ?? '';
     const token = tokenOf(request);
     const refuse = async (
       code: 'unauthenticated' | 'forbidden',
@@ -103,6 +109,12 @@ export function checkGrant(deps: GatewayDeps, rule: GatewayRule) {
     });
     if (!check.ok) throw await refuse('unauthenticated', tokenProblems[check.reason]);
     const { claims } = check;
+    if (named === undefined) {
+      throw new HangarError(
+        'not_found',
+        rule.notHere?.(request) ?? 'what the path names is not on this runner',
+      );
+    }
     if (claims.env !== environmentId) {
       throw await refuse('forbidden', 'the access token is for another environment', claims.act);
     }

@@ -78,6 +78,9 @@ test('a detached command survives its client; its exit code and output tail are 
   const short = await call<ProcessDetail>('GET', `/${started.id}?tailBytes=5`);
   assert.equal(Buffer.from(short.body.outputTail, 'base64').toString(), 'last\n');
   assert.equal(short.body.outputTailFrom, detail.body.outputBytes - 5);
+  const from = await call<ProcessDetail>('GET', `/${started.id}?fromOffset=14&tailBytes=1000`);
+  assert.equal(Buffer.from(from.body.outputTail, 'base64').toString(), 'last\n');
+  assert.equal(from.body.outputTailFrom, 14, 'a follower reads on from where it left off');
 
   const records = setup.audit.filter((record) => record.action === 'environment.process.start');
   assert.deepEqual(

@@ -107,7 +107,9 @@ export function processRoutes(deps: GatewayDeps, limits: AttachLimits = defaultA
         return withEnvd(deps, request.params.id, async (envd) => {
           const info = await ownProcess(envd, claims, request.params.pid);
           const masker = deps.maskerOf?.(request.params.id);
-          const tail = await outputTail(envd, info, tailBytes, masker);
+          const { fromOffset } = request.query;
+          const range = { tailBytes, ...(fromOffset !== undefined ? { fromOffset } : {}) };
+          const tail = await outputTail(envd, info, range, masker);
           return {
             ...processBody(info),
             outputTail: tail.data.toString('base64'),

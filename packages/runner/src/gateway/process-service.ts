@@ -92,16 +92,18 @@ export async function signalOwnProcess(
 }
 
 /**
- * The last `tailBytes` of a process's output, read by attaching from that offset and detaching
- * once the bytes produced up to `info.outputBytes` arrived (or the process ended).
+ * The last `tailBytes` of a process's output, from `fromOffset` on at the earliest, read by
+ * attaching from that offset and detaching once the bytes produced up to `info.outputBytes`
+ * arrived (or the process ended). The tail covers the output's bytes `from` to
+ * `info.outputBytes`, whatever masking did to its length.
  */
 export async function outputTail(
   envd: EnvdClient,
   info: ProcessInfo,
-  tailBytes: number,
+  range: { tailBytes: number; fromOffset?: number },
   masker: Masker = Masker.none,
 ): Promise<{ from: number; data: Buffer }> {
-  const tail = await rawOutputTail(envd, info, tailBytes);
+  const tail = await rawOutputTail(envd, info, range);
   // Known gap: a value cut by the start of the tail shows its end unmasked; the offsets count
   // the process's own bytes, not the masked ones.
   return wantsMask(info) ? { from: tail.from, data: masker.mask(tail.data) } : tail;
@@ -110,10 +112,10 @@ export async function outputTail(
 async function rawOutputTail(
   envd: EnvdClient,
   info: ProcessInfo,
-  tailBytes: number,
+  range: { tailBytes: number; fromOffset?: number },
 ): Promise<{ from: number; data: Buffer }> {
   const last = info.outputBytes;
-  const wanted = Math.max(0, last - tailBytes);
+  const wanted = Math.min(last, Math.max(0, range.fromOffset ?? 0, last - range.tailBytes));
   if (wanted === last) return { from: last, data: Buffer.alloc(0) };
   const chunks: Buffer[] = [];
   let from: number | undefined;

@@ -18,9 +18,13 @@ import type { GatewayDeps } from './deps.js';
 import { ActivityTracker } from '../sessions/activity.js';
 import { SessionRegistry } from '../sessions/registry.js';
 
-/** What a test may change in a grant: who holds it, for which org, port and runner. */
+/**
+ * What a test may change in a grant: who holds it (a user by `actorId`, or any `actor`), for
+ * which org, port and runner.
+ */
 export type GrantOverrides = Partial<Pick<AccessClaims, 'org' | 'port' | 'aud'>> & {
   actorId?: string;
+  actor?: AccessClaims['act'];
 };
 
 export const testOwnerId = 'usr_streamtest01';
@@ -77,13 +81,13 @@ export function gatewayDeps(
     overrides: GrantOverrides = {},
   ): string => {
     const nowS = Math.floor(Date.now() / 1000);
-    const { actorId, ...rest } = overrides;
+    const { actorId, actor, ...rest } = overrides;
     const claims: AccessClaims = {
       iss: 'hangar' as const,
       aud: identity.runnerId,
       org: identity.orgId,
       env: environmentId,
-      act: { kind: 'user' as const, id: actorId ?? testOwnerId },
+      act: actor ?? { kind: 'user' as const, id: actorId ?? testOwnerId },
       ops,
       iat: nowS,
       exp: nowS + 300,
