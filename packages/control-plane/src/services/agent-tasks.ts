@@ -112,7 +112,7 @@ async function checkKeySecret(
     'model.keySecret',
     `names no secret with delivery model that the task's environment receives (${name}); ` +
       'set one of the organization, the project or your own (`hangar secret set NAME ' +
-      '--delivery model`), or name another',
+      '--model-key`), or name another',
   );
 }
 
