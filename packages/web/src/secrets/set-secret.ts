@@ -94,9 +94,11 @@ type PutAnswer =
   | { kind: 'version-conflict'; nextVersion: number | undefined }
   | { kind: 'refused'; message: string };
 
+/** The members of the API's error body a version conflict is read from. */
 interface ErrorBody {
   fields?: { field?: string }[];
-  details?: { nextVersion?: unknown };
+  /** The version to seal instead (after a delete, the name continues from its last one). */
+  nextVersion?: unknown;
 }
 
 /** Stores the sealed copies; a version another writer took first is told apart from a refusal. */
@@ -106,7 +108,7 @@ async function put(client: Client, body: SetSecretBody): Promise<PutAnswer> {
     if (response.ok && data) return { kind: 'stored', secret: data };
     const parsed = (error ?? {}) as ErrorBody;
     if (response.status === 409 && parsed.fields?.some((item) => item.field === 'version')) {
-      const next = parsed.details?.nextVersion;
+      const next = parsed.nextVersion;
       return {
         kind: 'version-conflict',
         nextVersion: typeof next === 'number' && Number.isInteger(next) ? next : undefined,
