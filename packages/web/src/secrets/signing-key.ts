@@ -17,7 +17,13 @@ export interface ActiveSigningKey {
   registered: boolean;
 }
 
-/** One key per user of one organization, in this browser profile. */
+/**
+ * One key per user of one organization, in this browser profile.
+ *
+ * Known gap: another browser, or cleared site data, makes and registers a new key; the old one
+ * stays in force until revoked (`DELETE /v1/signing-keys/{id}`), and the page does not list
+ * signing keys yet. A page listing them with a revoke button would close it.
+ */
 export function signingKeyName(user: { orgId: string; userId: string }): string {
   return `signing-key:${user.orgId}:${user.userId}`;
 }

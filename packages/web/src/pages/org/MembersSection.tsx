@@ -12,7 +12,7 @@ export function MembersSection() {
   const [confirmingRemove, setConfirmingRemove] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [add, setAdd] = useState({ busy: false, error: null as string | null });
+  const [add, setAdd] = useState({ busy: false, error: null as string | null, formKey: 0 });
 
   const members: LoadState<Member[]> =
     state.kind === 'ready' ? { kind: 'ready', data: state.data.members } : state;
@@ -28,9 +28,13 @@ export function MembersSection() {
   };
 
   const onAdd = async (body: AddMemberBody) => {
-    setAdd({ busy: true, error: null });
+    setAdd((state) => ({ ...state, busy: true, error: null }));
     const result = await resultOf(client.POST('/v1/members', { body }));
-    setAdd({ busy: false, error: result.ok ? null : result.message });
+    setAdd((state) => ({
+      busy: false,
+      error: result.ok ? null : result.message,
+      formKey: result.ok ? state.formKey + 1 : state.formKey,
+    }));
     setNotice(result.ok ? `Added ${memberName(result.data)} as ${result.data.role}.` : null);
     await reload();
   };

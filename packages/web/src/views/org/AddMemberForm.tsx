@@ -6,6 +6,8 @@ import { isRole, roles, roleText } from './roles.js';
 export interface AddMemberFormProps {
   busy: boolean;
   error: string | null;
+  /** Changes after each member added, so the form starts empty again. */
+  formKey: number;
   onAdd: (body: AddMemberBody) => void;
 }
 
@@ -23,7 +25,7 @@ export function addMemberBodyOf(form: FormData): AddMemberBody | undefined {
 }
 
 /** Adds a member by their OpenID provider's issuer and subject, before their first sign-in. */
-export function AddMemberForm({ busy, error, onAdd }: AddMemberFormProps) {
+export function AddMemberForm({ busy, error, formKey, onAdd }: AddMemberFormProps) {
   const id = useId();
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -31,7 +33,7 @@ export function AddMemberForm({ busy, error, onAdd }: AddMemberFormProps) {
     if (body) onAdd(body);
   };
   return (
-    <form className="add-member" onSubmit={submit} aria-labelledby={`${id}-title`}>
+    <form key={formKey} className="add-member" onSubmit={submit} aria-labelledby={`${id}-title`}>
       <h3 id={`${id}-title`}>Add a member</h3>
       <p className="hint">
         They sign in with single sign-on; give the issuer and the subject (the sub claim) exactly as

@@ -32,7 +32,7 @@ function view(members: LoadState<Member[]>, extra: Partial<MembersViewProps> = {
     <MembersView
       members={members}
       selfId={owner.id}
-      add={{ busy: false, error: null, onAdd: ignore }}
+      add={{ busy: false, error: null, formKey: 0, onAdd: ignore }}
       confirmingRemove={null}
       actionError={null}
       notice={null}
@@ -90,7 +90,7 @@ test('members: a refused action and a notice are announced; add shows busy and r
     {
       actionError: 'only an owner may make someone an owner',
       notice: 'Added alice as member.',
-      add: { busy: true, error: 'issuer must be https', onAdd: ignore },
+      add: { busy: true, error: 'issuer must be https', formKey: 0, onAdd: ignore },
     },
   );
   assert.match(html, /role="alert">only an owner may make someone an owner</);

@@ -22,6 +22,8 @@ interface Field {
   hint: string;
 }
 
+// Known gap: projects, egress and agent rules are edited as JSON text, so a mistake in their shape
+// is found by the API on save; a structured editor per rule would catch it while typing.
 const jsonHint = 'JSON as the API shows it (GET /v1/org/policy); empty: clear the rule.';
 
 const fields: Field[] = [
