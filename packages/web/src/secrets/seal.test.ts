@@ -64,7 +64,7 @@ test('canonical JSON and fingerprints are byte for byte those of packages/api', 
   assert.equal(await fingerprintOf(runnerKey.publicKey), apiFingerprint(runnerKey.publicKey));
 });
 
-test('what the browser seals opens with the API opener and passes the control plane check', async () => {
+test('what the browser seals opens with the API opener and passes the control plane', async () => {
   const signer = await author();
   const envelope = await sealSecret({
     value: utf8(value),
@@ -81,7 +81,7 @@ test('what the browser seals opens with the API opener and passes the control pl
   await assert.rejects(crypto.subtle.exportKey('pkcs8', signer.privateKey));
 });
 
-test('a ciphertext moved to another name, version, target, scope, runner or author does not open', async () => {
+test('a ciphertext moved to another name, version, target, scope or runner fails', async () => {
   const signer = await author();
   const envelope = await sealSecret({
     value: utf8(value),
@@ -125,7 +125,7 @@ test('a ciphertext moved to another name, version, target, scope, runner or auth
   });
 });
 
-test("the runner's opener delivers what the browser sealed, and refuses it under another name", async () => {
+test("the runner's opener delivers what the browser sealed, not under another name", async () => {
   const signer = await author();
   const runnerId = newId('run');
   const ownerId = newId('usr');

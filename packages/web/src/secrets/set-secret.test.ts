@@ -65,7 +65,7 @@ function openedOnRunner(environment: DesiredEnvironment | undefined) {
   return opened.map((secret) => [secret.name, secret.version, secret.value.toString('utf8')]);
 }
 
-test('a first set registers the signing key, pins the runner key and reaches the runner', async () => {
+test('a first set registers the signing key, pins the runner key, reaches the runner', async () => {
   const store = memoryKeyStore();
   const first = await setSecret(deps(store), request());
   assert.equal(first.kind, 'sealed', JSON.stringify(first));
@@ -140,7 +140,7 @@ test('a secret deleted and set again continues from its version after one confli
   assert.equal(again.kind === 'sealed' && again.secret.version, 3);
 });
 
-test('refusals come in the API words; a value a variable cannot hold is refused before sealing', async () => {
+test('refusals come in the API words; a value no variable can hold is not sealed', async () => {
   const store = memoryKeyStore();
   const path = await setSecret(deps(store), request({ name: 'PATH', target: 'PATH' }));
   assert.equal(path.kind, 'refused');

@@ -61,7 +61,7 @@ test('members: loading, error and empty states', () => {
   assertLabelled(empty);
 });
 
-test('members: each row shows who, role, state; your own row and removed ones offer no change', () => {
+test('members: each row shows who, role, state; own and removed rows offer no change', () => {
   const html = view({ kind: 'ready', data: [owner, alice, gone] });
   assert.match(html, /<caption>Members and their roles<\/caption>/);
   assert.match(html, /<th scope="row"><code>bootstrap:owner<\/code><\/th>/);

@@ -24,7 +24,8 @@ export function egressRuleText(rule: EgressRule): string {
   const hosts = (rule.allow ?? []).map(
     (entry) => `${entry.host} (ports ${(entry.ports ?? [443, 80]).join(', ')})`,
   );
-  return `only ${hosts.length > 0 ? hosts.join(', ') : 'nothing (an empty allow-list)'}${privateText}`;
+  const allowed = hosts.length > 0 ? hosts.join(', ') : 'nothing (an empty allow-list)';
+  return `only ${allowed}${privateText}`;
 }
 
 export function limitText(value: number | undefined): string {
