@@ -55,6 +55,28 @@ export default tseslint.config(
     },
   })),
   {
+    // Tests of the browser's secret sealing open what it seals with the runner's own opener.
+    files: ['packages/web/src/**/*.test.ts', 'packages/web/src/**/*.test.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^@hangar/runner(?!/secrets/)',
+              message: 'packages/web tests may import only @hangar/runner/secrets/* of the runner',
+            },
+            ...['@hangar/envd*', '@hangar/cli*', '@hangar/agent*'].map((group) => ({
+              group: [group],
+              message: `packages/web may not import this package (see docs/architecture.md)`,
+            })),
+            { group: ['../../*/src/*', '../../../packages/*'], message: 'import packages by name' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The import resolver cannot load @vitejs/plugin-react (an ESM-only build tool), and a build
     // script imported by nothing cannot be part of a cycle.
     files: ['packages/web/src/tools/build-app.ts'],

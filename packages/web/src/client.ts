@@ -3,7 +3,8 @@ import type { paths } from './api-types.js';
 
 export type Client = ReturnType<typeof createClient<paths>>;
 
-type Json<T> = T extends { content: { 'application/json': infer Body } } ? Body : never;
+/** The JSON body of one response (or request body) of `paths`. */
+export type Json<T> = T extends { content: { 'application/json': infer Body } } ? Body : never;
 
 export type Environment = Json<
   paths['/v1/environments']['get']['responses'][200]
