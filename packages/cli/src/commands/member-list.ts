@@ -40,7 +40,7 @@ function profileText(member: Member): string {
 export const command = defineCommand({
   synopsis: '',
   description:
-    'Lists the members of your organization (owners, admins and auditors, with a token that ' +
+    'Lists the members of your organization (owners and admins, with a token that ' +
     'has the org:admin scope): id, role, how they sign in, name and e-mail if the ' +
     'organization stores them, added, and whether they were removed.',
   spec: { flags: { ...apiFlags } },

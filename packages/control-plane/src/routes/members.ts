@@ -9,8 +9,8 @@ import { metaOf, routes } from './plugin.js';
 const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
 
 /**
- * The organization's members. Every route needs the org:admin scope; owners, admins and
- * auditors may list, owners and admins change (and only owners touch an owner).
+ * The organization's members. Every route needs the org:admin scope; owners and admins list
+ * and change them (and only owners touch an owner).
  */
 export function memberRoutes(context: Context) {
   return routes((app) => {
