@@ -1,0 +1,44 @@
+import type { AuditExport } from '../audit/types.js';
+import { checkExport, type ExportCheck } from '../audit/verify-export.js';
+import { resultOf, type Client, type Result } from '../client.js';
+
+/** The export as the control plane returned it, and what this browser made of it. */
+export interface ChainCheckData {
+  exported: AuditExport;
+  check: ExportCheck;
+}
+
+/**
+ * Fetches the whole chain (`GET /v1/audit/export`, which signs a checkpoint of the head first)
+ * and the key to trust (the pinned one, else `GET /v1/health`), and verifies it in the browser.
+ */
+export async function loadChainCheck(
+  client: Client,
+  pinnedKey: string,
+): Promise<Result<ChainCheckData>> {
+  const [exported, health] = await Promise.all([
+    resultOf(client.GET('/v1/audit/export')),
+    pinnedKey ? undefined : resultOf(client.GET('/v1/health')),
+  ]);
+  if (!exported.ok) {
+    return { ...exported, message: `the control plane did not export it: ${exported.message}` };
+  }
+  if (health && !health.ok) {
+    return { ...health, message: `the control plane's key could not be read: ${health.message}` };
+  }
+  const trusted = health
+    ? { key: health.data.publicKey, source: 'control-plane' as const }
+    : { key: pinnedKey, source: 'pinned' as const };
+  try {
+    return {
+      ok: true,
+      data: { exported: exported.data, check: await checkExport(exported.data, trusted) },
+    };
+  } catch (error) {
+    return {
+      ok: false,
+      message: error instanceof Error ? error.message : String(error),
+      status: 0,
+    };
+  }
+}
