@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
-import type { AuditRecord, Environment, Runner } from '@hangar/api';
+import {
+  publicKeyObject,
+  verifyChain,
+  type AuditExport,
+  type AuditRecord,
+  type Environment,
+  type Runner,
+} from '@hangar/api';
 import {
   assertAccessible,
   assertClean,
@@ -181,6 +188,21 @@ test(
       Array.from({ length: recordCount }, (_, index) => index + 1),
     );
     assert.deepEqual(downloaded[created.seq - 1], created);
+
+    const [saved] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download the export (JSON)' }).click(),
+    ]);
+    assert.match(saved.suggestedFilename(), /^hangar-audit-org_[0-9a-z]+-[0-9T-]+Z\.json$/);
+    const file = JSON.parse(await readFile(await saved.path(), 'utf8')) as AuditExport;
+    const health = await system.api<{ publicKey: string }>('GET', '/v1/health');
+    const offline = verifyChain(
+      file.records,
+      file.checkpoints,
+      publicKeyObject(health.body.publicKey),
+    );
+    assert.equal(offline.ok, true, 'the saved export verifies as `hangar audit verify --file`');
+    assert.equal(offline.records, recordCount);
 
     const db = new Database(join(system.dir, 'control-plane', 'control-plane.db'));
     try {

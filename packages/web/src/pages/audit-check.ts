@@ -8,6 +8,12 @@ export interface ChainCheckData {
   check: ExportCheck;
 }
 
+// Known gap: the whole chain is fetched, held and hashed in the tab (one SHA-256 per record), so a
+// very long chain takes long to check and memory to hold; a streamed export checked in a worker,
+// or from the last checkpoint this browser saw, would close it. Unless the reader pins a key, the
+// key comes from the same control plane as the chain: a pinned key (or `hangar audit verify
+// --public-key`) is what catches a control plane that re-signs a rewritten chain with a new key.
+
 /**
  * Fetches the whole chain (`GET /v1/audit/export`, which signs a checkpoint of the head first)
  * and the key to trust (the pinned one, else `GET /v1/health`), and verifies it in the browser.

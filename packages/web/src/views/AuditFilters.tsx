@@ -67,13 +67,13 @@ export function AuditFilters({ filters, pageSize, onApply, onClear }: AuditFilte
       aria-label="Filter audit records"
       onSubmit={submit}
     >
-      <Field id={`${id}-actor`} label="Actor id (a user, agent, runner or system id)">
+      <Field id={`${id}-actor`} label="Actor id (user, agent, runner or system)">
         <input id={`${id}-actor`} name="actor" type="text" defaultValue={filters.actor ?? ''} />
       </Field>
-      <Field id={`${id}-action`} label="Action (such as environment.create, or environment.*)">
+      <Field id={`${id}-action`} label="Action (a name, or a prefix such as environment.*)">
         <input id={`${id}-action`} name="action" type="text" defaultValue={filters.action ?? ''} />
       </Field>
-      <Field id={`${id}-target`} label="Target id (such as an environment or runner id)">
+      <Field id={`${id}-target`} label="Target id (environment, runner, token…)">
         <input id={`${id}-target`} name="target" type="text" defaultValue={filters.target ?? ''} />
       </Field>
       <Field id={`${id}-since`} label="Since (your local time, inclusive)">
