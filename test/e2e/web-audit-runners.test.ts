@@ -13,6 +13,7 @@ import {
   type Environment,
   type Runner,
 } from '@hangar/api';
+import { addUser } from '@hangar/control-plane/testing/users.js';
 import {
   assertAccessible,
   assertClean,
@@ -163,6 +164,10 @@ test(
     await assertAccessible(page, 'audit record detail');
     await screenshot(page, 'web-audit-detail');
     await page.getByRole('button', { name: `Close record ${created.seq}` }).click();
+    await detail.waitFor({ state: 'detached' });
+    await page.waitForFunction(
+      `document.activeElement?.textContent === 'Show record ${created.seq}'`,
+    );
 
     await page.getByRole('button', { name: 'Clear filters' }).click();
     await page.getByLabel('Records per page').selectOption('10');
@@ -203,6 +208,8 @@ test(
     );
     assert.equal(offline.ok, true, 'the saved export verifies as `hangar audit verify --file`');
     assert.equal(offline.records, recordCount);
+
+    await auditorSeesTheChain();
 
     const db = new Database(join(system.dir, 'control-plane', 'control-plane.db'));
     try {
@@ -330,6 +337,24 @@ test(
     await page.context().close();
   },
 );
+
+/** An auditor lands on the audit page, sees only it, and the chain verifies for them too. */
+async function auditorSeesTheChain(): Promise<void> {
+  const auditor = await addUser(system.cp.context, { orgId: system.orgId, role: 'auditor' });
+  const watched = await openPage(browser);
+  const { page } = watched;
+  await signInWithToken(page, system.cp.url, auditor.token);
+  await page.getByRole('heading', { name: 'Audit', level: 1 }).waitFor();
+  const nav = await page
+    .getByRole('navigation', { name: 'Pages' })
+    .getByRole('link')
+    .allTextContents();
+  assert.deepEqual(nav, ['Audit']);
+  await page.locator('[data-verification="verified"]').waitFor({ timeout: 30_000 });
+  await rowsOf(page).first().waitFor();
+  assertClean(watched);
+  await page.context().close();
+}
 
 function rawPublicKey(): string {
   const { publicKey } = generateKeyPairSync('ed25519');

@@ -86,7 +86,14 @@ export function AuditPage() {
         },
       }}
       selected={page?.records.find((record) => record.seq === selectedSeq)}
-      onCloseDetail={() => setSelectedSeq(null)}
+      onCloseDetail={() => {
+        const seq = selectedSeq;
+        setSelectedSeq(null);
+        // The keyboard goes back to the button that opened the detail, not to the page's top.
+        requestAnimationFrame(() => {
+          document.querySelector<HTMLButtonElement>(`tr[data-seq="${seq}"] button`)?.focus();
+        });
+      }}
     />
   );
 }
