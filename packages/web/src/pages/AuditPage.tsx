@@ -1,11 +1,11 @@
 import { useState } from 'react';
 import { useApp } from '../app-context.js';
 import { exportFileName, exportFileOf, jsonLinesOf, saveFile } from '../audit/json-lines.js';
+import type { ExportCheck } from '../audit/verify-export.js';
 import { resultOf } from '../client.js';
 import { useLoad, type LoadState } from '../load.js';
 import type { AuditFilterValues } from '../views/AuditFilters.js';
 import { AuditView } from '../views/AuditView.js';
-import type { ExportCheck } from '../audit/verify-export.js';
 import { loadChainCheck } from './audit-check.js';
 
 const defaultPageSize = 25;
