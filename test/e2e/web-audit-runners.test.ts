@@ -91,6 +91,21 @@ async function goTo(page: Page, name: string): Promise<void> {
   await nav.getByRole('link', { name, exact: true }).click();
 }
 
+/**
+ * Waits until the focused element's text is `text`. It polls with `page.evaluate`, which runs
+ * over the DevTools protocol: `waitForFunction` with a string would eval inside the page, which
+ * the dashboard's CSP forbids.
+ */
+async function focusReaches(page: Page, text: string): Promise<void> {
+  const deadlineMs = Date.now() + 10_000;
+  for (;;) {
+    const focused = await page.evaluate<string | undefined>('document.activeElement?.textContent');
+    if (focused === text) return;
+    assert.ok(Date.now() < deadlineMs, `focus on "${focused}", not "${text}"`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 function rowsOf(page: Page) {
   return page.locator('table.audit tbody tr');
 }
@@ -145,8 +160,7 @@ test(
     await detail
       .getByRole('heading', { name: `Record ${created.seq}: environment.create` })
       .waitFor();
-    const focused = await page.evaluate('document.activeElement?.textContent');
-    assert.equal(focused, `Record ${created.seq}: environment.create`);
+    await focusReaches(page, `Record ${created.seq}: environment.create`);
     const shown = (await detail.textContent()) ?? '';
     for (const value of [
       created.hash,
@@ -165,9 +179,7 @@ test(
     await screenshot(page, 'web-audit-detail');
     await page.getByRole('button', { name: `Close record ${created.seq}` }).click();
     await detail.waitFor({ state: 'detached' });
-    await page.waitForFunction(
-      `document.activeElement?.textContent === 'Show record ${created.seq}'`,
-    );
+    await focusReaches(page, `Show record ${created.seq}`);
 
     await page.getByRole('button', { name: 'Clear filters' }).click();
     await page.getByLabel('Records per page').selectOption('10');
@@ -264,10 +276,7 @@ test(
     await page.getByRole('button', { name: 'Create runner' }).click();
     const heading = page.getByRole('heading', { name: 'Runner build-box-2 created' });
     await heading.waitFor();
-    assert.equal(
-      await page.evaluate('document.activeElement?.textContent'),
-      'Runner build-box-2 created',
-    );
+    await focusReaches(page, 'Runner build-box-2 created');
     const token = (await page.locator('[data-enrollment-token]').textContent()) ?? '';
     assert.match(token, /^hge_enr_[0-9a-z]+_[A-Za-z0-9_-]+$/);
     const command = (await page.locator('pre.command').textContent()) ?? '';
