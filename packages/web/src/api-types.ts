@@ -388,6 +388,8 @@ export interface paths {
                  * @description RFC 3339 time, UTC
                  */
                 createdAt: string;
+                /** @description environments placed on this runner and not deleted; listed for owners, admins and runner-admins only */
+                environmentCount?: number;
               }[];
             };
           };
@@ -461,6 +463,8 @@ export interface paths {
                  * @description RFC 3339 time, UTC
                  */
                 createdAt: string;
+                /** @description environments placed on this runner and not deleted; listed for owners, admins and runner-admins only */
+                environmentCount?: number;
               };
               /** @description shown once; single use; expires in one hour */
               enrollmentToken: string;
@@ -548,6 +552,8 @@ export interface paths {
                * @description RFC 3339 time, UTC
                */
               createdAt: string;
+              /** @description environments placed on this runner and not deleted; listed for owners, admins and runner-admins only */
+              environmentCount?: number;
             };
           };
         };
@@ -631,6 +637,8 @@ export interface paths {
                * @description RFC 3339 time, UTC
                */
               createdAt: string;
+              /** @description environments placed on this runner and not deleted; listed for owners, admins and runner-admins only */
+              environmentCount?: number;
             };
           };
         };
@@ -712,6 +720,8 @@ export interface paths {
                * @description RFC 3339 time, UTC
                */
               createdAt: string;
+              /** @description environments placed on this runner and not deleted; listed for owners, admins and runner-admins only */
+              environmentCount?: number;
             };
           };
         };
@@ -793,6 +803,8 @@ export interface paths {
                * @description RFC 3339 time, UTC
                */
               createdAt: string;
+              /** @description environments placed on this runner and not deleted; listed for owners, admins and runner-admins only */
+              environmentCount?: number;
             };
           };
         };

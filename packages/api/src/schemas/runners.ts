@@ -60,6 +60,14 @@ export const RunnerSchema = Type.Object(
     classes: Type.Array(RunnerClassSchema),
     lastSeenAt: Type.Optional(Timestamp),
     createdAt: Timestamp,
+    environmentCount: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'environments placed on this runner and not deleted; listed for owners, admins and ' +
+          'runner-admins only',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -3,8 +3,9 @@ import { describe, test } from 'node:test';
 import { generateEd25519, type Runner } from '@hangar/api';
 import { testBackends } from '../storage/testing.js';
 import { ProtocolRunner } from '../testing/fake-runner.js';
-import { connectedRunner } from '../testing/fixtures.js';
+import { connectedRunner, runningEnvironment, waitForPhase } from '../testing/fixtures.js';
 import { startTestControlPlane } from '../testing/harness.js';
+import { addUser } from '../testing/users.js';
 
 for (const backend of testBackends()) {
   describe(`runners on ${backend.kind}`, () => {
@@ -106,6 +107,54 @@ for (const backend of testBackends()) {
         assert.equal(state, 'offline');
         const offline = await t.request<Runner>('GET', `/v1/runners/${runner.runnerId}`);
         assert.ok(offline.body.lastSeenAt);
+      } finally {
+        await t.close();
+      }
+    });
+
+    test('runner managers see how many environments each runner holds; members do not', async () => {
+      const t = await startTestControlPlane(backend);
+      try {
+        const { runner, environment } = await runningEnvironment(t);
+        await connectedRunner(t, 'r2');
+        const counted = async (token?: string) => {
+          const listed = await t.request<{ runners: Runner[] }>('GET', '/v1/runners', { token });
+          const one = await t.request<Runner>('GET', `/v1/runners/${runner.runnerId}`, { token });
+          const byName = listed.body.runners.map((r) => [r.name, r.environmentCount]);
+          return { byName, one: one.body.environmentCount };
+        };
+        assert.deepEqual(await counted(), {
+          byName: [
+            ['r1', 1],
+            ['r2', 0],
+          ],
+          one: 1,
+        });
+        const orgId = t.owner.orgId;
+        const runnerAdmin = await addUser(t.cp.context, { orgId, role: 'runner-admin' });
+        assert.deepEqual(await counted(runnerAdmin.token), {
+          byName: [
+            ['r1', 1],
+            ['r2', 0],
+          ],
+          one: 1,
+        });
+        const member = await addUser(t.cp.context, { orgId, role: 'member' });
+        assert.deepEqual(await counted(member.token), {
+          byName: [
+            ['r1', undefined],
+            ['r2', undefined],
+          ],
+          one: undefined,
+        });
+
+        await t.request('DELETE', `/v1/environments/${environment.id}`);
+        runner.reportStatus(environment.id, { phase: 'deleted' }, 2);
+        await waitForPhase(t, environment.id, 'deleted');
+        assert.deepEqual((await counted()).byName, [
+          ['r1', 0],
+          ['r2', 0],
+        ]);
       } finally {
         await t.close();
       }

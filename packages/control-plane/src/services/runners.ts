@@ -10,6 +10,7 @@ import {
   type RunnerSsh,
 } from '@hangar/api';
 import type { Context, RequestMeta } from '../context.js';
+import { runnerAdmins } from '../http/access-rules.js';
 import { systemAuditOrg } from '../http/authenticate.js';
 import { actorOf, type UserPrincipal } from '../http/principal.js';
 import type { Queryable } from '../storage/database.js';
@@ -222,12 +223,37 @@ export async function enrollRunner(
   };
 }
 
+/**
+ * How many environments (not deleted) each runner of the organization holds, for the roles that
+ * manage runners: a member may read the runners but not how busy the organization is.
+ */
+async function environmentCounts(
+  context: Context,
+  principal: UserPrincipal,
+  runnerId?: string,
+): Promise<Map<string, number> | undefined> {
+  if (!runnerAdmins.includes(principal.role)) return undefined;
+  const oneRunner = runnerId === undefined ? '' : 'AND runner_id = ?';
+  const rows = await context.db.query<{ runner_id: string; n: number | string }>(
+    `SELECT runner_id, COUNT(*) AS n FROM environments
+     WHERE org_id = ? AND phase <> 'deleted' ${oneRunner} GROUP BY runner_id`,
+    runnerId === undefined ? [principal.orgId] : [principal.orgId, runnerId],
+  );
+  // PostgreSQL answers COUNT(*) as a bigint, which its driver hands over as text.
+  return new Map(rows.map((row) => [row.runner_id, Number(row.n)]));
+}
+
+function withCount(runner: Runner, counts: Map<string, number> | undefined): Runner {
+  return counts ? { ...runner, environmentCount: counts.get(runner.id) ?? 0 } : runner;
+}
+
 export async function listRunners(context: Context, principal: UserPrincipal) {
   const rows = await context.db.query<RunnerRow>(
     'SELECT * FROM runners WHERE org_id = ? ORDER BY created_at, id',
     [principal.orgId],
   );
-  return rows.map(toRunner);
+  const counts = await environmentCounts(context, principal);
+  return rows.map((row) => withCount(toRunner(row), counts));
 }
 
 export async function getRunner(context: Context, principal: UserPrincipal, id: string) {
@@ -235,5 +261,5 @@ export async function getRunner(context: Context, principal: UserPrincipal, id: 
   if (!row || row.org_id !== principal.orgId) {
     throw new HangarError('not_found', `runner ${id} does not exist in your organization`);
   }
-  return toRunner(row);
+  return withCount(toRunner(row), await environmentCounts(context, principal, id));
 }
