@@ -17,7 +17,7 @@ import {
   startTestControlPlane,
   type TestControlPlane,
 } from '@hangar/control-plane/testing/harness.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../canonical-json.js';
 import { importVerifyKey, verifyChain } from './chain.js';
 import { jsonLinesOf } from './json-lines.js';
 import type { AuditExport, AuditRecord, ChainVerification } from './types.js';

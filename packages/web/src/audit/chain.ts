@@ -1,5 +1,5 @@
 import { base64Unpadded, base64urlBytes, hexOf, sha256, utf8 } from './bytes.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../canonical-json.js';
 import type { AuditCheckpoint, AuditRecord, ChainProblem, ChainVerification } from './types.js';
 
 // The hashing, signing message and checks below repeat packages/api/src/audit-chain.ts with

@@ -15,7 +15,7 @@ import {
 } from '@hangar/api';
 import { openEnvironmentSecrets } from '@hangar/runner/secrets/open.js';
 import { fromBase64url, toBase64url, utf8 } from './bytes.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../canonical-json.js';
 import { fingerprintOf } from './fingerprint.js';
 import { sealSecret, signedText, type SecretBinding } from './seal.js';
 import { valueProblem } from './value-rules.js';

@@ -1,6 +1,6 @@
 import type { SecretDelivery, SecretScope } from '../org-types.js';
 import { concatBytes, fromBase64url, toBase64url, utf8 } from './bytes.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../canonical-json.js';
 
 /**
  * Everything a sealed value is bound to, as packages/api/src/sealed-secret.ts defines it: the

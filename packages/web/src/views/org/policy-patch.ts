@@ -1,5 +1,5 @@
 import type { OrgPolicy, PolicyPatch } from '../../org-types.js';
-import { canonicalJson } from '../../secrets/canonical-json.js';
+import { canonicalJson } from '../../canonical-json.js';
 
 /** The rules edited as JSON in the form: nested shapes the API validates member by member. */
 export const jsonRules = ['projects', 'egress', 'agents'] as const;

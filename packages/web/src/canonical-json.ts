@@ -1,8 +1,9 @@
 /**
- * The deterministic JSON the API signs and binds sealed secrets with: object keys sorted by code
- * unit, no whitespace, `undefined` members dropped (`null` in arrays). The browser must write
- * exactly the bytes packages/api's canonicalJson writes, or nothing it seals opens; the seal
- * tests compare the two.
+ * The deterministic JSON the control plane hashes audit records with, and sealed secrets are
+ * bound with: object keys sorted by code unit, no whitespace, `undefined` members dropped (`null`
+ * in arrays). The browser must write exactly the bytes packages/api's canonicalJson writes (which
+ * browser code may not import), or no chain verifies and nothing it seals opens; the audit and
+ * seal tests compare the two.
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
