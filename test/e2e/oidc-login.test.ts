@@ -5,17 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { AuditRecord } from '@hangar/api';
-import { testBackends } from '@hangar/control-plane/storage/testing.js';
-import {
-  startTestControlPlane,
-  type TestControlPlane,
-} from '@hangar/control-plane/testing/harness.js';
+import type { TestControlPlane } from '@hangar/control-plane/testing/harness.js';
 import { startTestBrowser, type TestBrowser } from '@hangar/control-plane/testing/oidc-browser.js';
-import {
-  startTestOidcProvider,
-  type TestOidcProvider,
-} from '@hangar/control-plane/testing/oidc-provider.js';
+import type { TestOidcProvider } from '@hangar/control-plane/testing/oidc-provider.js';
 import { hangar, hangarBin } from '../support/cli.js';
+import { startSignInSetup } from '../support/oidc.js';
 
 let dir: string;
 let t: TestControlPlane;
@@ -24,19 +18,8 @@ let browser: TestBrowser;
 
 before(
   async () => {
-    const [sqlite] = testBackends();
-    assert.ok(sqlite);
     dir = await mkdtemp(join(tmpdir(), 'hangar-oidc-e2e-'));
-    t = await startTestControlPlane(sqlite, { oidcAllowHttpLoopbackIssuers: true });
-    provider = await startTestOidcProvider({ redirectUris: [`${t.url}/v1/auth/callback`] });
-    const put = await t.request('PUT', '/v1/org/oidc', {
-      body: {
-        issuer: provider.issuer,
-        clientId: provider.clientId,
-        clientSecret: provider.clientSecret,
-      },
-    });
-    assert.equal(put.status, 200, JSON.stringify(put.body));
+    ({ t, provider } = await startSignInSetup());
     browser = await startTestBrowser();
   },
   { timeout: 60_000 },

@@ -2,16 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { AuditRecord } from '@hangar/api';
-import { testBackends } from '@hangar/control-plane/storage/testing.js';
-import {
-  startTestControlPlane,
-  type TestControlPlane,
-} from '@hangar/control-plane/testing/harness.js';
+import type { TestControlPlane } from '@hangar/control-plane/testing/harness.js';
 import { playStep } from '@hangar/control-plane/testing/oidc-browser.js';
-import {
-  startTestOidcProvider,
-  type TestOidcProvider,
-} from '@hangar/control-plane/testing/oidc-provider.js';
+import type { TestOidcProvider } from '@hangar/control-plane/testing/oidc-provider.js';
 import {
   assertAccessible,
   assertClean,
@@ -19,6 +12,7 @@ import {
   openPage,
   screenshot,
 } from '../support/browser.js';
+import { startSignInSetup } from '../support/oidc.js';
 
 let t: TestControlPlane;
 let provider: TestOidcProvider;
@@ -26,18 +20,7 @@ let browser: Browser;
 
 before(
   async () => {
-    const [sqlite] = testBackends();
-    assert.ok(sqlite);
-    t = await startTestControlPlane(sqlite, { oidcAllowHttpLoopbackIssuers: true });
-    provider = await startTestOidcProvider({ redirectUris: [`${t.url}/v1/auth/callback`] });
-    const put = await t.request('PUT', '/v1/org/oidc', {
-      body: {
-        issuer: provider.issuer,
-        clientId: provider.clientId,
-        clientSecret: provider.clientSecret,
-      },
-    });
-    assert.equal(put.status, 200, JSON.stringify(put.body));
+    ({ t, provider } = await startSignInSetup());
     browser = await launchBrowser();
   },
   { timeout: 60_000 },
