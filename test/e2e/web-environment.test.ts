@@ -119,6 +119,13 @@ test(
     await page.locator('[data-terminal-state="ready"]').waitFor();
     await typeLine(page, 'echo hello-from-browser');
     await waitForScreen(page, /^hello-from-browser\s*$/m);
+    await page.keyboard.press('Tab');
+    const kept = await page.evaluate<string>('document.activeElement?.className ?? ""');
+    assert.match(kept, /xterm-helper-textarea/, 'Tab goes to the shell');
+    await page.keyboard.press('Control+Shift+L');
+    const focused = await page.evaluate<string>('document.activeElement?.textContent ?? ""');
+    assert.equal(focused, 'Close terminal', 'Ctrl+Shift+L moves focus out of the terminal');
+    await page.locator('.xterm-helper-textarea').focus();
     await assertAccessible(page, 'environment with a terminal');
     await screenshot(page, 'web-environment-terminal');
 
@@ -189,6 +196,10 @@ test(
       await page.locator(`[data-seen-phase="${phase}"]`).first().waitFor();
     }
     await screenshot(page, 'web-environment-started');
+    // As narrow as a 1280-pixel window at 200% zoom.
+    await page.setViewportSize({ width: 640, height: 900 });
+    await assertAccessible(page, 'environment, narrow');
+    await screenshot(page, 'web-environment-narrow');
 
     const leaked = controlPlaneTraffic.filter(
       (text) => text.includes(lifecycleMarker) || text.includes('hello-from-browser'),
