@@ -125,6 +125,11 @@ test(
     await page.keyboard.press('Control+Shift+L');
     const focused = await page.evaluate<string>('document.activeElement?.textContent ?? ""');
     assert.equal(focused, 'Close terminal', 'Ctrl+Shift+L moves focus out of the terminal');
+    await page.getByLabel(/Screen reader mode/).check();
+    await page
+      .locator('.xterm-accessibility-tree')
+      .filter({ hasText: 'hello-from-browser' })
+      .waitFor();
     await page.locator('.xterm-helper-textarea').focus();
     await assertAccessible(page, 'environment with a terminal');
     await screenshot(page, 'web-environment-terminal');

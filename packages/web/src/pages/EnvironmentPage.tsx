@@ -16,6 +16,11 @@ import { useEnvironmentWatch } from './environment/use-environment-watch.js';
  * serves to the browser directly (lifecycle logs, ports, a terminal), then how to connect.
  */
 export function EnvironmentPage({ id }: { id: string }) {
+  // Another environment is another page: nothing of this one's state carries over.
+  return <EnvironmentDetails key={id} id={id} />;
+}
+
+function EnvironmentDetails({ id }: { id: string }) {
   const { client, session } = useApp();
   const watch = useEnvironmentWatch(client, id);
   const { actionError, ...actions } = useEnvironmentActions(client, id, watch.accept);

@@ -16,6 +16,8 @@ export interface XtermTerminalProps {
   target: () => Promise<Result<SocketTarget>>;
   /** Attach to this shell instead of opening a new one. */
   processId?: string | undefined;
+  /** xterm keeps the screen's lines as a list a screen reader can read. */
+  screenReaderMode: boolean;
   onState: (state: TerminalState) => void;
   /** The key that moves focus out of the terminal was pressed. */
   onLeave: () => void;
@@ -28,8 +30,17 @@ const encoder = new TextEncoder();
  * shell, output to the screen, the size follows the element. Loaded on demand, so the other
  * pages do not carry xterm.
  */
-export default function XtermTerminal({ target, processId, onState, onLeave }: XtermTerminalProps) {
+export default function XtermTerminal({
+  target,
+  processId,
+  screenReaderMode,
+  onState,
+  onLeave,
+}: XtermTerminalProps) {
   const host = useRef<HTMLDivElement>(null);
+  const shown = useRef<Terminal | undefined>(undefined);
+  const screenReader = useRef(screenReaderMode);
+  screenReader.current = screenReaderMode;
   const callbacks = useRef({ target, onState, onLeave });
   callbacks.current = { target, onState, onLeave };
 
@@ -44,10 +55,13 @@ export default function XtermTerminal({ target, processId, onState, onLeave }: X
       fontFamily: 'ui-monospace, "DejaVu Sans Mono", monospace',
       fontSize: 14,
       scrollback: 5000,
+      screenReaderMode: screenReader.current,
     });
     const fit = new FitAddon();
     terminal.loadAddon(fit);
     terminal.open(element);
+    terminal.textarea?.setAttribute('aria-describedby', 'terminal-keys');
+    shown.current = terminal;
     fit.fit();
     const connection = new TerminalConnection({
       target: () => callbacks.current.target(),
@@ -83,10 +97,15 @@ export default function XtermTerminal({ target, processId, onState, onLeave }: X
       typed.dispose();
       binary.dispose();
       resized.dispose();
+      shown.current = undefined;
       terminal.dispose();
       safe.dispose();
     };
   }, [processId]);
+
+  useEffect(() => {
+    if (shown.current) shown.current.options.screenReaderMode = screenReaderMode;
+  }, [screenReaderMode]);
 
   return <div className="terminal-host" ref={host} data-terminal="" />;
 }

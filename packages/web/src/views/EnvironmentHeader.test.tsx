@@ -103,11 +103,14 @@ test('environment header: delete asks first; errors and stale updates are announ
     { kind: 'ready', data: alpha },
     {
       actionError: 'another operation is still running',
-      watchProblem: 'the control plane could not be reached (Failed to fetch)',
+      watchProblem: 'Live updates are failing (Failed to fetch); trying again.',
     },
   );
   assert.match(refused, /role="alert">another operation is still running</);
-  assert.match(refused, /role="alert">Live updates stopped working \(the control plane could not/);
+  assert.match(
+    refused,
+    /role="alert">Live updates are failing \(Failed to fetch\); trying again.</,
+  );
 
   alpha.spec.desiredPhase = 'deleted';
   const deleting = header({ kind: 'ready', data: alpha });

@@ -19,7 +19,7 @@ export interface EnvironmentHeaderProps extends EnvironmentActionsProps {
   /** The signed-in user, to say "you" for the owner. */
   userId: string;
   actionError: string | null;
-  /** Live updates are failing; the phase shown may be old. */
+  /** Why live updates are failing or stopped; the phase shown may be old. */
   watchProblem: string | null;
 }
 
@@ -52,9 +52,7 @@ function Header({
       </p>
       <h1>{name}</h1>
       <Phase environment={environment} />
-      {watchProblem ? (
-        <ErrorNote>Live updates stopped working ({watchProblem}); retrying.</ErrorNote>
-      ) : null}
+      {watchProblem ? <ErrorNote>{watchProblem}</ErrorNote> : null}
       <dl className="facts">
         <dt>Repository</dt>
         <dd>{spec.repository ? <code>{spec.repository.url}</code> : '(none)'}</dd>

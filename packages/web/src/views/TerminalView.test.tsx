@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ignore, markup } from '../testing/markup.js';
+import { assertLabelled, ignore, markup } from '../testing/markup.js';
 import { statusText, TerminalView, type TerminalViewState } from './TerminalView.js';
 
 const view = (state: TerminalViewState, children?: string) =>
   markup(
-    <TerminalView state={state} onOpen={ignore} onReattach={ignore} onClose={ignore}>
+    <TerminalView
+      state={state}
+      screenReader={false}
+      onScreenReader={ignore}
+      onOpen={ignore}
+      onReattach={ignore}
+      onClose={ignore}
+    >
       {children ? <div className="terminal-host">{children}</div> : null}
     </TerminalView>,
   );
@@ -15,6 +22,8 @@ test('terminal: idle, unavailable and connecting states', () => {
   assert.match(idle, /<h2 id="terminal-title">Terminal<\/h2>/);
   assert.match(idle, /Press <kbd>Ctrl\+Shift\+L<\/kbd> to move focus out of it/);
   assert.match(idle, />Open a terminal</);
+  assertLabelled(idle);
+  assert.match(idle, /<label for="terminal-screen-reader">Screen reader mode/);
   assert.doesNotMatch(idle, /role="status"/);
   const stopped = view({ kind: 'unavailable', reason: 'A terminal opens while it runs.' });
   assert.match(stopped, /<p>A terminal opens while it runs.<\/p>/);

@@ -13,13 +13,23 @@ export interface TerminalViewProps {
   children?: ReactNode;
   /** Where focus goes when it leaves the terminal. */
   toolbarRef?: Ref<HTMLDivElement>;
+  /** The terminal keeps its lines as text a screen reader can read. */
+  screenReader: boolean;
+  onScreenReader: (on: boolean) => void;
   onOpen: () => void;
   onReattach: () => void;
   onClose: () => void;
 }
 
 /** A shell in the environment, in the page; with what is happening to its connection. */
-export function TerminalView({ state, children, toolbarRef, ...actions }: TerminalViewProps) {
+export function TerminalView({
+  state,
+  children,
+  toolbarRef,
+  screenReader,
+  onScreenReader,
+  ...actions
+}: TerminalViewProps) {
   return (
     <section aria-labelledby="terminal-title">
       <h2 id="terminal-title">Terminal</h2>
@@ -34,7 +44,16 @@ export function TerminalView({ state, children, toolbarRef, ...actions }: Termin
           <Status state={state} />
           {children}
           <div className="actions" ref={toolbarRef} role="group" aria-label="Terminal">
-            <Buttons state={state} {...actions} />
+            <Buttons state={state} {...actions} />{' '}
+            <input
+              id="terminal-screen-reader"
+              type="checkbox"
+              checked={screenReader}
+              onChange={(event) => onScreenReader(event.currentTarget.checked)}
+            />{' '}
+            <label htmlFor="terminal-screen-reader">
+              Screen reader mode (the terminal's lines as text to read)
+            </label>
           </div>
         </>
       )}

@@ -25,6 +25,7 @@ export function TerminalSection({
   const { id, status } = environment;
   const [session, setSession] = useState<Session | null>(null);
   const [state, setState] = useState<TerminalViewState>({ kind: 'idle' });
+  const [screenReader, setScreenReader] = useState(false);
   const lastProcess = useRef<string | undefined>(undefined);
   const toolbar = useRef<HTMLDivElement>(null);
   const running = status.phase === 'running';
@@ -37,7 +38,9 @@ export function TerminalSection({
 
   if (!running) {
     const reason = `A terminal opens while the environment runs; it is ${status.phase}.`;
-    return <TerminalView state={{ kind: 'unavailable', reason }} {...noActions} />;
+    return (
+      <TerminalView state={{ kind: 'unavailable', reason }} screenReader={false} {...noActions} />
+    );
   }
 
   const show = (processId?: string) => {
@@ -54,6 +57,8 @@ export function TerminalSection({
     <TerminalView
       state={state}
       toolbarRef={toolbar}
+      screenReader={screenReader}
+      onScreenReader={setScreenReader}
       onOpen={() => show()}
       onReattach={() => show(lastProcess.current)}
       onClose={() => {
@@ -67,6 +72,7 @@ export function TerminalSection({
             key={session.key}
             target={() => terminalTarget(client, id)}
             processId={session.processId}
+            screenReaderMode={screenReader}
             onState={onState}
             onLeave={() => toolbar.current?.querySelector('button')?.focus()}
           />
@@ -77,4 +83,4 @@ export function TerminalSection({
 }
 
 const ignore = () => undefined;
-const noActions = { onOpen: ignore, onReattach: ignore, onClose: ignore };
+const noActions = { onOpen: ignore, onReattach: ignore, onClose: ignore, onScreenReader: ignore };

@@ -71,10 +71,11 @@ async function watch(
       version = result.data.statusVersion;
       continue;
     }
+    // Gone or not yours: asking again will not change the answer.
     const refused = result.status >= 400 && result.status < 500;
     if (version === undefined) on.onFirstFailure(result.message);
-    else on.onProblem(result.message);
-    // Gone or not yours: asking again will not change the answer.
+    else if (refused) on.onProblem(`Live updates stopped: ${result.message}.`);
+    else on.onProblem(`Live updates are failing (${result.message}); trying again.`);
     if (refused) return;
     await pause(watchRetryMs, signal);
   }
