@@ -116,9 +116,8 @@ export class TerminalConnection {
       }
       failures += 1;
       this.options.onState({ kind: 'reconnecting', reason: round.reason, attempt: failures });
-      await this.pause(
-        Math.min(maxRetryDelayMs, (this.options.retryDelayMs ?? 250) * 2 ** failures),
-      );
+      const firstDelayMs = this.options.retryDelayMs ?? 250;
+      await this.pause(Math.min(maxRetryDelayMs, firstDelayMs * 2 ** (failures - 1)));
     }
     this.options.onState({ kind: 'closed' });
   }
