@@ -206,6 +206,16 @@ test(
     await assertAccessible(page, 'environment, narrow');
     await screenshot(page, 'web-environment-narrow');
 
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Yes, delete page-env' }).click();
+    await phaseIs(page, 'deleted');
+    await page.getByText('This environment was deleted, with its workspace.').waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'Connect from your machine' }).count(), 0);
+    await page.getByText('The environment is deleted, with its logs.').waitFor();
+    await screenshot(page, 'web-environment-deleted');
+
     const leaked = controlPlaneTraffic.filter(
       (text) => text.includes(lifecycleMarker) || text.includes('hello-from-browser'),
     );

@@ -57,7 +57,9 @@ function Sections({
       <LogsSection environment={environment} grants={grants} />
       <PortsSection client={client} environment={environment} grants={grants} />
       <TerminalSection client={client} environment={environment} />
-      <ConnectHelp name={environment.name} workspaceFolder={environment.status.workspaceFolder} />
+      {environment.spec.desiredPhase === 'deleted' ? null : (
+        <ConnectHelp name={environment.name} workspaceFolder={environment.status.workspaceFolder} />
+      )}
     </>
   );
 }

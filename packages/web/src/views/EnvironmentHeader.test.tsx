@@ -116,4 +116,6 @@ test('environment header: delete asks first; errors and stale updates are announ
   const deleting = header({ kind: 'ready', data: alpha });
   assert.match(deleting, /This environment is being deleted/);
   assert.doesNotMatch(deleting, /<button/);
+  alpha.status.phase = 'deleted';
+  assert.match(header({ kind: 'ready', data: alpha }), /This environment was deleted, with its/);
 });

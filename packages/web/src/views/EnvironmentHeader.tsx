@@ -135,7 +135,8 @@ function Actions({
   onCancelDelete,
   onConfirmDelete,
 }: EnvironmentActionsProps & { environment: Environment }) {
-  const { name, spec } = environment;
+  const { name, spec, status } = environment;
+  if (status.phase === 'deleted') return <p>This environment was deleted, with its workspace.</p>;
   if (spec.desiredPhase === 'deleted') {
     return <p>This environment is being deleted, with its workspace.</p>;
   }
