@@ -30,6 +30,21 @@ export const PortShareLevelSchema = Type.Union(
 
 export const PortNumber = Type.Integer({ minimum: 1, maximum: 65535 });
 
+/**
+ * The port inside every environment where the runner's egress proxy listens (on loopback). It
+ * belongs to the runner, not to the environment's owner: it is never listed, shared or proxied,
+ * since a shared one would lend the owner's network access to whoever the share admits.
+ */
+export const egressProxyPort = 3128;
+
+/** Why a port may not be shared or opened through the proxy; undefined when it may. */
+export function reservedPortProblem(port: number): string | undefined {
+  return port === egressProxyPort
+    ? `port ${port} inside an environment is its egress proxy, which is never shared; ` +
+        'run your service on another port'
+    : undefined;
+}
+
 export const PortParams = Type.Object(
   { id: Id, port: PortNumber },
   { additionalProperties: false },

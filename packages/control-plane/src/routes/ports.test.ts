@@ -131,6 +131,11 @@ for (const backend of testBackends()) {
           { body: { level: 'org', ttl: 5 } },
         );
         assert.equal(extra.status, 400);
+        const egress = await share(t, environment.id, 3128, 'org');
+        assert.equal(egress.status, 400);
+        assert.match(egress.body.message, /egress proxy, which is never shared/);
+        const opened = await grant(t, environment.id, 3128);
+        assert.equal(opened.status, 400, 'no grant for the egress proxy port either');
       } finally {
         await t.close();
       }

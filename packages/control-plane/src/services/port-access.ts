@@ -4,6 +4,7 @@ import { actorOf, isAdmin, type UserPrincipal } from '../http/principal.js';
 import { gatewayRunner, issueGrant } from './access-grants.js';
 import { effectiveLevel, isDeleted } from './desired-state.js';
 import type { EnvironmentRow } from './environment-rows.js';
+import { refuseReservedPort } from './port-shares.js';
 
 /**
  * A grant for one port of an environment, if its share level admits the caller: `private` only
@@ -28,6 +29,7 @@ export async function createPortGrant(
     `environment ${environmentId} does not exist or is not yours`,
   );
   if (!row || isDeleted(row)) throw hidden;
+  refuseReservedPort(port);
   const level = await effectiveLevel(context.db, row, port);
   const isOwner = row.owner_id === principal.userId;
   if (level === 'private' && !isOwner) {

@@ -1,4 +1,10 @@
-import { HangarError, narrowerLevel, type PortShare, type PortShareLevel } from '@hangar/api';
+import {
+  HangarError,
+  narrowerLevel,
+  reservedPortProblem,
+  type PortShare,
+  type PortShareLevel,
+} from '@hangar/api';
 import type { Context, RequestMeta } from '../context.js';
 import { actorOf, type UserPrincipal } from '../http/principal.js';
 import type { Queryable } from '../storage/database.js';
@@ -48,6 +54,7 @@ export async function setPortShare(
   const now = Date.now();
   const result = await context.db.transaction(async (tx) => {
     await ownEnvironment(tx, principal, environmentId, context.db.forUpdate);
+    refuseReservedPort(port);
     const { maxPortShareLevel: ceiling } = await policyOf(tx, principal.orgId);
     if (narrowerLevel(level, ceiling) !== level) throw policyRefusal(level, ceiling);
     const existing = await tx.query<ShareRow>(
@@ -89,4 +96,14 @@ export async function setPortShare(
     updatedBy: principal.userId,
     updatedAt: new Date(now).toISOString(),
   };
+}
+
+/** The egress proxy's port is the runner's; sharing or opening it is refused. */
+export function refuseReservedPort(port: number): void {
+  const problem = reservedPortProblem(port);
+  if (problem) {
+    throw new HangarError('invalid_request', problem, {
+      fields: [{ field: 'port', message: problem }],
+    });
+  }
 }

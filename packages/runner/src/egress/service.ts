@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { dirname } from 'node:path';
-import type { Actor, DesiredEnvironment, EgressRule } from '@hangar/api';
+import { egressProxyPort, type Actor, type DesiredEnvironment, type EgressRule } from '@hangar/api';
 import type { AuditDraft } from '../audit-queue.js';
 import type { Logger } from '../logger.js';
 import type { EgressContext } from './decide.js';
@@ -10,7 +10,7 @@ import { compileRule, type CompiledRule } from './rules.js';
 import { prepareEgressDir } from './socket-dir.js';
 
 /** Where envd listens inside every sandbox, and what HTTP_PROXY and friends point at. */
-export const proxyListenPort = 3128;
+export const proxyListenPort = egressProxyPort;
 export const proxyUrl = `http://127.0.0.1:${proxyListenPort}`;
 
 /** The variables every process inside gets, so that ordinary tools use the proxy. */

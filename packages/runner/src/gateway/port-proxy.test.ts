@@ -6,6 +6,8 @@ import type { PortEntry } from '@hangar/api';
 import type { EnvdClient, SandboxSpec } from '../providers/provider.js';
 import { sandboxFixture, type SandboxFixture } from '../providers/sandbox/test-support.js';
 import { desiredFor, rawExchange, rawRequest, startEchoServer } from './port-test-support.js';
+import { mergePorts } from './port-routes.js';
+import { PortUrls } from './port-target.js';
 import { startGateway } from './server.js';
 import { eventually, gatewayDeps } from './stream-test-support.js';
 
@@ -368,4 +370,25 @@ test('forwarding headers from the client never reach the app', async () => {
   assert.equal(seen['proxy-authorization'], undefined);
   assert.equal(seen['x-forwarded-for'], '127.0.0.1');
   assert.equal(seen['x-forwarded-host'], new URL(gateway.url).host);
+});
+
+test('the egress proxy port is never proxied, nor listed', async () => {
+  const token = setup.grant(envId, ['ports:connect'], { port: 3128 });
+  const answer = await get(pathUrl('/', 3128), bearer(token));
+  assert.equal(answer.status, 403, answer.text);
+  assert.match(answer.text, /egress proxy, which is never shared/);
+  const listed = mergePorts({
+    environmentId: envId,
+    listening: [
+      { port: 3128, address: '127.0.0.1', family: 'ipv4', loopbackOnly: true, process: null },
+      { port: 8080, address: '0.0.0.0', family: 'ipv4', loopbackOnly: false, process: null },
+    ],
+    config: { forwardPorts: [3128], attributes: [] },
+    desired: undefined,
+    urls: new PortUrls(undefined),
+  });
+  assert.deepEqual(
+    listed.map((entry) => entry.port),
+    [8080],
+  );
 });

@@ -1,7 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { Id, PortListSchema, type DesiredEnvironment, type PortEntry } from '@hangar/api';
+import {
+  Id,
+  PortListSchema,
+  reservedPortProblem,
+  type DesiredEnvironment,
+  type PortEntry,
+} from '@hangar/api';
 import { portLook, type PortsConfig } from '../devcontainer/index.js';
 import type { ListeningPort } from '../providers/provider.js';
 import type { GatewayDeps } from './deps.js';
@@ -21,8 +27,13 @@ export function mergePorts(options: {
   desired: DesiredEnvironment | undefined;
   urls: PortUrls;
 }): PortEntry[] {
-  const { environmentId, listening, config, desired, urls } = options;
-  const numbers = new Set([...listening.map((entry) => entry.port), ...config.forwardPorts]);
+  const { environmentId, config, desired, urls } = options;
+  // The egress proxy listens inside every environment; it is the runner's, not the owner's.
+  const listening = options.listening.filter(
+    (entry) => reservedPortProblem(entry.port) === undefined,
+  );
+  const forwarded = config.forwardPorts.filter((port) => reservedPortProblem(port) === undefined);
+  const numbers = new Set([...listening.map((entry) => entry.port), ...forwarded]);
   return [...numbers]
     .sort((a, b) => a - b)
     .map((port) => {

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { HangarError } from '@hangar/api';
+import { HangarError, reservedPortProblem } from '@hangar/api';
 
 /** Which environment port a proxied request is for, and what the app inside sees of it. */
 export interface PortTarget {
@@ -33,6 +33,8 @@ function portOf(text: string): number | undefined {
     );
   }
   const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  const reserved = reservedPortProblem(port);
+  if (reserved) throw new HangarError('forbidden', reserved);
   return port >= 1 && port <= 65535 ? port : undefined;
 }
 
