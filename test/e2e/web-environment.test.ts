@@ -109,6 +109,7 @@ test(
     await page.getByRole('button', { name: 'Create environment' }).click();
     await page.getByRole('link', { name: 'page-env' }).click();
     await page.getByRole('heading', { name: 'page-env', level: 1 }).waitFor();
+    const environmentId = new URL(page.url()).pathname.split('/').pop() ?? '';
     await phaseIs(page, 'running');
     await page.locator('[data-step-row="postCreateCommand"]').waitFor();
     await page.locator('[data-logs]').filter({ hasText: lifecycleMarker }).waitFor();
@@ -215,6 +216,46 @@ test(
     assert.equal(await page.getByRole('heading', { name: 'Connect from your machine' }).count(), 0);
     await page.getByText('The environment is deleted, with its logs.').waitFor();
     await screenshot(page, 'web-environment-deleted');
+
+    // The audit page finds what was done here, people's and the runner's records, verified.
+    await page
+      .getByRole('navigation', { name: 'Pages' })
+      .getByRole('link', { name: 'Audit' })
+      .click();
+    await page.getByLabel('Target id (environment, runner, token…)').fill(environmentId);
+    await page.getByLabel('Records per page').selectOption('100');
+    const actions = [
+      'environment.create',
+      'environment.access',
+      'session.start',
+      'session.end',
+      'environment.logs.read',
+      'environment.port.share',
+      'environment.stop',
+      'environment.start',
+      'environment.delete',
+    ];
+    const shown = async () =>
+      (await page.locator('table.audit tbody tr td:nth-child(4)').allInnerTexts()).map((text) =>
+        text.trim(),
+      );
+    // The runner's records (sessions, log reads) reach the control plane a moment later.
+    let seen: string[] = [];
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await page.locator('table.audit').waitFor();
+      seen = await shown();
+      if (actions.every((action) => seen.includes(action))) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.deepEqual(
+      actions.filter((action) => !seen.includes(action)),
+      [],
+      `the audit page lists this environment's records: ${seen.join(', ')}`,
+    );
+    await page.getByText('Verified', { exact: true }).waitFor();
+    await assertAccessible(page, 'audit of the environment');
+    await screenshot(page, 'web-environment-audit');
 
     const leaked = controlPlaneTraffic.filter(
       (text) => text.includes(lifecycleMarker) || text.includes('hello-from-browser'),
