@@ -173,6 +173,14 @@ for (const api of ['openai', 'anthropic'] as const) {
       for (const record of records) {
         assert.deepEqual(record.actor, { kind: 'agent', id: task.id, onBehalfOf: ownerId });
       }
+      const submitted = await system.api<{ records: AuditRecord[] }>(
+        'GET',
+        `/v1/audit?action=agent.prompt.submit&target=${task.id}`,
+      );
+      const submit = submitted.body.records[0];
+      assert.equal(submit?.outcome, 'success', JSON.stringify(submitted.body));
+      assert.deepEqual(submit.actor, { kind: 'user', id: ownerId });
+      assert.equal(submit.details.promptSha256, sha256(prompt));
 
       const logsCommand = await hangar(['agent', 'logs', task.id], env);
       assert.equal(logsCommand.code, 0, logsCommand.stderr);

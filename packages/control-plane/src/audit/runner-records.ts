@@ -19,8 +19,8 @@ export interface ReportingRunner {
 /** What one batch of a runner's records is checked against. */
 export interface RunnerRecordCheck {
   runner: ReportingRunner;
-  /** The environments of this runner among those the batch names. */
-  ownEnvironments: ReadonlySet<string>;
+  /** The environments and agent tasks of this runner among those the batch names (`kind:id`). */
+  ownTargets: ReadonlySet<string>;
   nowMs: number;
 }
 
@@ -35,26 +35,47 @@ const recordFields = new Set([
   'details',
 ]);
 
-/** The environments of `runnerId` among the ids the records name as their targets. */
-export async function ownEnvironments(
+/** The kinds of target a runner reports about, each with the table that says whose it is. */
+const targetTables = { environment: 'environments', 'agent-task': 'agent_tasks' } as const;
+
+type OwnTargetKind = keyof typeof targetTables;
+
+function isOwnTargetKind(kind: unknown): kind is OwnTargetKind {
+  return typeof kind === 'string' && Object.hasOwn(targetTables, kind);
+}
+
+/** `kind:id` of a record's target, the key `ownTargets` holds. */
+function targetKey(kind: string, id: string): string {
+  return `${kind}:${id}`;
+}
+
+/**
+ * The targets of `runnerId` among those the records name: its environments, and the agent tasks
+ * that run on it (whose prompt it takes), as `kind:id`.
+ */
+export async function ownTargets(
   tx: Queryable,
   runner: { id: string; orgId: string },
   records: readonly RunnerAuditRecord[],
 ): Promise<Set<string>> {
-  const ids = new Set<string>();
-  for (const record of records) {
-    const id = record.target?.kind === 'environment' ? record.target.id : undefined;
-    // An id the database cannot hold names no environment, and must not reach the query.
-    if (typeof id === 'string' && unstorableTextReason(id) === undefined) ids.add(id);
+  const owned = new Set<string>();
+  for (const kind of Object.keys(targetTables) as OwnTargetKind[]) {
+    const ids = new Set<string>();
+    for (const { target } of records) {
+      const id = target?.kind === kind ? target.id : undefined;
+      // An id the database cannot hold names nothing, and must not reach the query.
+      if (typeof id === 'string' && unstorableTextReason(id) === undefined) ids.add(id);
+    }
+    if (ids.size === 0) continue;
+    const list = [...ids];
+    const rows = await tx.query<{ id: string }>(
+      `SELECT id FROM ${targetTables[kind]} WHERE runner_id = ? AND org_id = ?
+         AND id IN (${list.map(() => '?').join(', ')})`,
+      [runner.id, runner.orgId, ...list],
+    );
+    for (const row of rows) owned.add(targetKey(kind, row.id));
   }
-  if (ids.size === 0) return new Set();
-  const list = [...ids];
-  const rows = await tx.query<{ id: string }>(
-    `SELECT id FROM environments WHERE runner_id = ? AND org_id = ?
-       AND id IN (${list.map(() => '?').join(', ')})`,
-    [runner.id, runner.orgId, ...list],
-  );
-  return new Set(rows.map((row) => row.id));
+  return owned;
 }
 
 function isRunnerAction(action: unknown): boolean {
@@ -65,9 +86,11 @@ function isRunnerAction(action: unknown): boolean {
 function mismatchOf(record: RunnerAuditRecord, check: RunnerRecordCheck): string | undefined {
   if (!isRunnerAction(record.action)) return 'the action is not one a runner may report';
   const target = record.target;
-  if (target?.kind !== 'environment' || !check.ownEnvironments.has(target.id)) {
-    return 'the target is not an environment of this runner';
-  }
+  const owned =
+    isOwnTargetKind(target?.kind) &&
+    typeof target.id === 'string' &&
+    check.ownTargets.has(targetKey(target.kind, target.id));
+  if (!owned) return 'the target is not an environment or agent task of this runner';
   const time = typeof record.time === 'string' ? parseRfc3339(record.time) : undefined;
   if (!time) return 'the time is not an RFC 3339 time';
   if (time.ms > check.nowMs + runnerClockSkewMs) return 'the time is in the future';

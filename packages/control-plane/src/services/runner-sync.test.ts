@@ -114,7 +114,7 @@ for (const backend of testBackends()) {
           outcome: 'failure',
           details: {
             unstorable: true,
-            reason: 'the target is not an environment of this runner',
+            reason: 'the target is not an environment or agent task of this runner',
             localSeq: 1,
             runnerId: runner.runnerId,
           },
@@ -190,9 +190,9 @@ for (const backend of testBackends()) {
             record(4, environment.id, { action: 'org.bootstrap' }),
           ]),
           [
-            'the target is not an environment of this runner',
-            'the target is not an environment of this runner',
-            'the target is not an environment of this runner',
+            'the target is not an environment or agent task of this runner',
+            'the target is not an environment or agent task of this runner',
+            'the target is not an environment or agent task of this runner',
             'the action is not one a runner may report',
           ],
         );
@@ -221,6 +221,46 @@ for (const backend of testBackends()) {
         const before = (await t.cp.context.audit.head(t.owner.orgId))?.seq;
         assert.equal(await ingestRunnerAudit(t.cp.context, own, [record(2, environment.id)]), 4);
         assert.equal((await t.cp.context.audit.head(t.owner.orgId))?.seq, before);
+      } finally {
+        await t.close();
+      }
+    });
+
+    test("a prompt's record names an agent task of this runner, and is kept as sent", async () => {
+      const t = await startTestControlPlane(backend);
+      try {
+        const { runner: first } = await connectedRunner(t, 'first');
+        const environment = await createEnvironment(t);
+        const { runner: second } = await connectedRunner(t, 'second');
+        const task = await t.request<{ id: string }>('POST', '/v1/agent-tasks', {
+          body: {
+            environmentId: environment.id,
+            promptSha256: '0'.repeat(64),
+            model: { api: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'sync' },
+          },
+        });
+        assert.equal(task.status, 201, JSON.stringify(task.body));
+        const prompt = (localSeq: number) =>
+          record(localSeq, environment.id, {
+            action: 'agent.prompt.submit',
+            actor: { kind: 'user', id: t.owner.userId },
+            target: { kind: 'agent-task', id: task.body.id },
+            details: { promptSha256: '0'.repeat(64) },
+          });
+        const own = { id: first.runnerId, orgId: t.owner.orgId };
+        assert.equal(await ingestRunnerAudit(t.cp.context, own, [prompt(1)]), 1);
+        const kept = (await runnerRecords(t, first.runnerId)).at(-1);
+        assert.equal(kept?.details.unstorable, undefined, JSON.stringify(kept));
+        assert.deepEqual(kept?.target, { kind: 'agent-task', id: task.body.id });
+        assert.equal(kept?.actor.id, t.owner.userId);
+
+        const other = { id: second.runnerId, orgId: t.owner.orgId };
+        assert.equal(await ingestRunnerAudit(t.cp.context, other, [prompt(1)]), 1);
+        const refused = (await runnerRecords(t, second.runnerId)).at(-1);
+        assert.equal(
+          refused?.details.reason,
+          'the target is not an environment or agent task of this runner',
+        );
       } finally {
         await t.close();
       }

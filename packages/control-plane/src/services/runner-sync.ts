@@ -1,6 +1,6 @@
 import type { EnvironmentStatus, RunnerAuditRecord, RunnerClass, RunnerSsh } from '@hangar/api';
 import {
-  ownEnvironments,
+  ownTargets,
   runnerAuditEntry,
   type RunnerRecordCheck,
 } from '../audit/runner-records.js';
@@ -110,7 +110,7 @@ export async function ingestRunnerAudit(
       .sort((a, b) => a.localSeq - b.localSeq);
     const check: RunnerRecordCheck = {
       runner: { ...runner, createdAtMs: rows[0]?.created_at ?? 0 },
-      ownEnvironments: await ownEnvironments(tx, runner, fresh),
+      ownTargets: await ownTargets(tx, runner, fresh),
       nowMs: Date.now(),
     };
     for (const record of fresh) {
