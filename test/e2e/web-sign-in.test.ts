@@ -76,6 +76,7 @@ test(
       (record) => record.details?.flow === 'browser' && record.outcome === 'success',
     );
     assert.ok(login, JSON.stringify(logins));
+    assert.equal(login.details.handoff, `${t.url}/sign-in/callback`, 'where the code went');
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to Hangar' }).waitFor();

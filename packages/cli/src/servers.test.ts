@@ -45,6 +45,7 @@ async function summaryOf<T>(io: CapturedIo, running: Promise<number>): Promise<T
 interface UpSummary {
   controlPlaneUrl: string;
   runnerId: string;
+  runnerEncryptionKey: string;
   credentialsPath: string;
   orgId: string;
 }
@@ -69,6 +70,12 @@ describe('hangar up', () => {
     assert.equal(summary.credentialsPath, join(home, 'credentials.json'));
     assert.equal((await stat(summary.credentialsPath)).mode & 0o777, 0o600);
     assert.match(first.stderr.text(), /Hangar is running\./);
+    assert.match(first.stderr.text(), new RegExp(`dashboard +${summary.controlPlaneUrl}/ `));
+    assert.match(summary.runnerEncryptionKey, /^SHA256:/);
+    assert.match(
+      first.stderr.text(),
+      new RegExp(`sealed to its key ${summary.runnerEncryptionKey.replaceAll('+', '\\+')}`),
+    );
     assert.match(first.stderr.text(), new RegExp(`token +written to ${summary.credentialsPath}`));
     assert.match(first.stderr.text(), /npx hangar env create <git URL or path> --wait/);
     assert.match(first.stderr.text(), new RegExp(`HANGAR_HOME=${home} npx hangar`));

@@ -82,6 +82,8 @@ export interface RunningRunner {
   gatewayRoutes: Awaited<ReturnType<typeof startGateway>>['routes'];
   /** The SSH gateway: what clients dial and the host keys they pin. */
   ssh: { address: string; port: number; hostKeys: string[] };
+  /** The fingerprint of the key secrets are sealed to, for people to compare. */
+  encryptionKeyFingerprint: string;
   /** The secret values opened for environments here (memory only): for tests that check it. */
   secrets: SecretStore;
   /** Every environment's egress proxy and rules; agent tasks set theirs here. */
@@ -147,10 +149,8 @@ export async function startRunner(
     throw error;
   });
   // What an operator compares when `hangar secret set` reports a changed key for this runner.
-  log.info(
-    { encryptionKeyFingerprint: fingerprint(encryptionKey.publicKey) },
-    'secrets are sealed to this encryption key',
-  );
+  const encryptionKeyFingerprint = fingerprint(encryptionKey.publicKey);
+  log.info({ encryptionKeyFingerprint }, 'secrets are sealed to this encryption key');
   const versions = await SecretVersions.open(config.dataDir).catch(async (error: unknown) => {
     await lock.release();
     throw error;
@@ -425,6 +425,7 @@ export async function startRunner(
     connection,
     gatewayRoutes: gateway.routes,
     ssh: { address: ssh.address, port: ssh.port, hostKeys: ssh.hostKeys },
+    encryptionKeyFingerprint,
     secrets: secretStore,
     egress,
     agents,

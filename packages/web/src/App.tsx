@@ -31,8 +31,21 @@ const signedOut = (error: string | null = null): SessionState => ({
   error,
 });
 
+/** The page asked for before signing in, shown once signed in (a deep link survives sign-in). */
+function landingFor(asked: string, session: WebSession): string {
+  const route = routeOf(asked);
+  const open = route.page !== 'sign-in-callback' && route.page !== 'not-found' && asked !== '/';
+  return open ? asked : homeOf(session);
+}
+
+/** An API message as the start of a sentence. */
+function sentence(message: string): string {
+  return message.charAt(0).toUpperCase() + message.slice(1);
+}
+
 export function App() {
   const path = usePath();
+  const asked = useRef(location.pathname);
   const [state, setState] = useState<SessionState>({ kind: 'checking' });
   const csrf = useRef<string | undefined>(undefined);
   const client = useMemo(() => clientFor(location.origin, () => csrf.current), []);
@@ -51,7 +64,7 @@ export function App() {
   useEffect(() => {
     if (routeOf(location.pathname).page === 'sign-in-callback') {
       void finishProviderSignIn(client, location.search).then((result) => {
-        if (result.ok) accept(result, homeOf(result.data.role));
+        if (result.ok) accept(result, homeOf(result.data));
         else {
           navigate('/', { replace: true });
           setState(signedOut(result.message));
@@ -83,8 +96,8 @@ export function App() {
           busy();
           void signInWithToken(client, token).then((result) =>
             result.ok
-              ? accept(result, homeOf(result.data.role))
-              : setState(signedOut(`The token was refused: ${result.message}`)),
+              ? accept(result, landingFor(asked.current, result.data))
+              : setState(signedOut(sentence(result.message))),
           );
         }}
         onProvider={(org) => {
@@ -102,6 +115,7 @@ export function App() {
     <AppContext.Provider value={{ client, session }}>
       <Layout
         role={session.role}
+        scopes={session.scopes}
         userId={session.userId}
         current={path}
         onSignOut={() => void endSession(client).then(() => accept(notSignedIn))}

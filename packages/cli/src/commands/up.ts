@@ -31,6 +31,7 @@ interface UpSummary {
   gatewayUrl: string;
   sshAddress: string;
   runnerId: string;
+  runnerEncryptionKey: string;
   orgId: string;
   userId: string;
   credentialsPath: string;
@@ -41,8 +42,10 @@ function guidance(out: Output, summary: UpSummary, defaultHome: boolean): void {
   const env = defaultHome ? '' : `HANGAR_HOME=${summary.home} `;
   const lines = [
     'Hangar is running.',
+    `  dashboard      ${summary.controlPlaneUrl}/  (sign in with the token below)`,
     `  control plane  ${summary.controlPlaneUrl}`,
     `  runner         ${summary.runnerId}, gateway ${summary.gatewayUrl}`,
+    `                 secrets are sealed to its key ${summary.runnerEncryptionKey}`,
     `  ssh gateway    ${summary.sshAddress}`,
     `  token          written to ${summary.credentialsPath}`,
     `                 (mode 0600, expires ${summary.tokenExpiresAt})`,
@@ -156,6 +159,7 @@ export const command = defineCommand({
         gatewayUrl: runner.gatewayUrl,
         sshAddress: runner.ssh.address,
         runnerId: runner.runnerId,
+        runnerEncryptionKey: runner.encryptionKeyFingerprint,
         orgId: owner.orgId,
         userId: owner.userId,
         credentialsPath,

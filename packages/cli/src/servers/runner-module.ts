@@ -23,6 +23,8 @@ export interface StartedRunner {
   gatewayUrl: string;
   /** The SSH gateway: the address clients dial. */
   ssh: { address: string };
+  /** The fingerprint of the key secrets are sealed to. */
+  encryptionKeyFingerprint: string;
   close(): Promise<void>;
 }
 

@@ -53,8 +53,10 @@ function invalid(field: string, message: string): HangarError {
 }
 
 /**
- * The CLI's listener, http://127.0.0.1:<port>/<path>, or this control plane's own dashboard page
- * `dashboardRedirect` exactly; nothing else.
+ * The CLI's listener, http://127.0.0.1:<port>/callback, or this control plane's own dashboard
+ * page `dashboardRedirect` exactly; nothing else. The path is fixed: other loopback servers a
+ * member can put content on (a runner gateway's shared ports, at `/ports/...`) must never
+ * receive another person's hand-off code.
  */
 export function checkClientRedirect(value: string, dashboardRedirect?: string): string {
   if (dashboardRedirect !== undefined && value === dashboardRedirect) return value;
@@ -65,11 +67,12 @@ export function checkClientRedirect(value: string, dashboardRedirect?: string): 
     throw invalid('redirectUri', 'must be a URL such as http://127.0.0.1:53682/callback');
   }
   const loopback = url.protocol === 'http:' && url.hostname === '127.0.0.1';
-  if (!loopback || url.port === '' || url.username || url.password || url.search || url.hash) {
+  const exact = url.pathname === '/callback' && !url.search && !url.hash;
+  if (!loopback || url.port === '' || url.username || url.password || !exact) {
     throw invalid(
       'redirectUri',
-      'must be http://127.0.0.1:<port>/<path>, with no query or fragment (the CLI listens ' +
-        "there), or this control plane's dashboard at /sign-in/callback",
+      'must be http://127.0.0.1:<port>/callback (the CLI listens there), or this control ' +
+        "plane's dashboard at /sign-in/callback",
     );
   }
   return url.toString();
@@ -325,6 +328,7 @@ export async function completeBrowserLogin(
         issuer: target.config.issuer,
         created: secrets.userCreated === true,
         loginId: row.id,
+        handoff: secrets.clientRedirectUri,
         meta,
       });
     });

@@ -142,6 +142,8 @@ export async function issueSession(
     issuer: string;
     created: boolean;
     loginId?: string;
+    /** Where a browser sign-in's hand-off code was sent: the CLI's listener or the dashboard. */
+    handoff?: string;
     meta: RequestMeta;
   },
 ): Promise<SessionTokenResponse> {
@@ -168,6 +170,7 @@ export async function issueSession(
       issuer: session.issuer,
       userCreated: session.created,
       loginId: session.loginId,
+      handoff: session.handoff,
       expiresInS: ttlS,
     },
   });

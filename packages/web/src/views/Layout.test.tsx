@@ -3,9 +3,28 @@ import { test } from 'node:test';
 import { ignore, markup } from '../testing/markup.js';
 import { homeOf, Layout } from './Layout.js';
 
-const layout = (role: Parameters<typeof Layout>[0]['role'], current = '/') =>
+const everyScope = [
+  'environments:read',
+  'environments:write',
+  'environments:exec',
+  'audit:read',
+  'runners:admin',
+  'org:admin',
+];
+
+const layout = (
+  role: Parameters<typeof Layout>[0]['role'],
+  current = '/',
+  scopes: string[] = everyScope,
+) =>
   markup(
-    <Layout role={role} userId="usr_aaaaaaaaaaaaaaaa" current={current} onSignOut={ignore}>
+    <Layout
+      role={role}
+      scopes={scopes}
+      userId="usr_aaaaaaaaaaaaaaaa"
+      current={current}
+      onSignOut={ignore}
+    >
       <h1>Page</h1>
     </Layout>,
   );
@@ -30,6 +49,17 @@ test('a skip link leads to the main content; who is signed in is shown', () => {
 });
 
 test('the first page after sign-in is the first page the role may use', () => {
-  assert.equal(homeOf('owner'), '/');
-  assert.equal(homeOf('auditor'), '/audit');
+  assert.equal(homeOf({ role: 'owner', scopes: everyScope }), '/');
+  assert.equal(homeOf({ role: 'auditor', scopes: everyScope }), '/audit');
+  assert.equal(homeOf({ role: 'owner', scopes: ['audit:read'] }), '/audit');
+});
+
+test('a token with fewer scopes is offered only the pages it can read', () => {
+  assert.deepEqual(links(layout('owner', '/audit', ['audit:read'])), ['/audit']);
+  assert.deepEqual(links(layout('admin', '/', ['environments:read'])), [
+    '/',
+    '/agents',
+    '/runners',
+    '/org',
+  ]);
 });
