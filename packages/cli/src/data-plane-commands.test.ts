@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { ProcessInfoBody } from '@hangar/api';
+import { addUser } from '@hangar/control-plane/testing/users.js';
 import type { RunningRunner } from '@hangar/runner';
 import { requestAccess } from './gateway.js';
 import { HttpClient } from './http-client.js';
@@ -260,6 +261,17 @@ describe('data-plane commands against a real runner', () => {
       headers: { cookie },
     });
     assert.equal(await page.text(), 'hello-port');
+
+    // A member who does not own the environment opens its org-shared port by the id.
+    const member = await addUser(cp.cp.context, { orgId: cp.orgId, role: 'member' });
+    const asMember = { env: { HANGAR_URL: cp.url, HANGAR_TOKEN: member.token } };
+    const refused = await run(['port', 'open', environmentId, '8123'], asMember);
+    assert.equal(refused.code, 1, 'private: only the owner');
+    const shared = await run(['port', 'share', 'work', '8123', '--level', 'org']);
+    assert.equal(shared.code, 0, shared.stderr);
+    const memberLink = await run(['port', 'open', environmentId, '8123'], asMember);
+    assert.equal(memberLink.code, 0, memberLink.stderr);
+    assert.match(memberLink.stdout, /\/ports\/env_\w+\/8123\/\?hangar_grant=hat1\./);
     await run(['env', 'kill', 'work', started.stdout.trim()]);
   });
 });

@@ -2,7 +2,7 @@ import type { Environment, Runner } from '@hangar/api';
 import { HangarError } from '@hangar/api/errors.js';
 import type { HttpClient } from './http-client.js';
 
-const environmentIdPattern = /^env_[0-9a-z]{8,40}$/;
+export const environmentIdPattern = /^env_[0-9a-z]{8,40}$/;
 const runnerIdPattern = /^run_[0-9a-z]{8,40}$/;
 
 export function listEnvironments(

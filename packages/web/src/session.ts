@@ -60,7 +60,11 @@ export async function startProviderSignIn(
   return started;
 }
 
-/** The provider sent the browser back to `/sign-in/callback?code=…`: trade the code. */
+/**
+ * The provider sent the browser back to `/sign-in/callback?code=…`: trade the code. Only a
+ * sign-in this tab started is finished, and a refusal is told in fixed words with the error's
+ * code alone: the page never shows text a link can bring (`error_description`).
+ */
 export async function finishProviderSignIn(
   client: Client,
   search: string,
@@ -69,10 +73,14 @@ export async function finishProviderSignIn(
   const saved = sessionStorage.getItem(pendingKey);
   sessionStorage.removeItem(pendingKey);
   const refused = (message: string): Result<WebSession> => ({ ok: false, message, status: 400 });
-  const error = query.get('error_description') ?? query.get('error');
-  if (error) return refused(`the sign-in was refused: ${error}`);
   const code = query.get('code');
-  if (!code || !saved) return refused('this sign-in was not started in this tab; start again');
+  if (!saved) return refused('this sign-in was not started in this tab; start again');
+  const error = query.get('error');
+  if (error !== null) {
+    const named = /^[a-z_]{1,40}$/.test(error) ? ` (${error})` : '';
+    return refused(`the sign-in was refused${named}; start again, or ask an administrator`);
+  }
+  if (!code) return refused('the sign-in came back without a code; start again');
   const pending = JSON.parse(saved) as PendingSignIn;
   return resultOf(
     client.POST('/v1/auth/web-session', {

@@ -1,6 +1,6 @@
 import type { PortShareLevel } from '@hangar/api';
 import { defineCommand } from '../command.js';
-import { resolveEnvironment } from '../environments.js';
+import { environmentIdPattern, resolveEnvironment } from '../environments.js';
 import { parsePort, portPositionals } from '../port-shares.js';
 import { apiFlags, openSession } from '../session.js';
 
@@ -31,14 +31,17 @@ export const command = defineCommand({
   async run({ io, out }, { flags, positionals }) {
     const port = parsePort(positionals.port, 'port open');
     const { api } = await openSession(io, flags);
-    const environment = await resolveEnvironment(api, positionals.env);
+    // Another member's environment is not listed to you, but its shared ports open by its id.
+    const id = environmentIdPattern.test(positionals.env)
+      ? positionals.env
+      : (await resolveEnvironment(api, positionals.env)).id;
     const access = await api.post<PortAccess>(
-      `/v1/environments/${encodeURIComponent(environment.id)}/ports/${port}/access`,
+      `/v1/environments/${encodeURIComponent(id)}/ports/${port}/access`,
     );
     const link = linkOf(access);
     out.result({ ...access, link }, () => link);
     out.info(
-      `port ${port} of ${environment.name} is ${access.level}; the link works until ${access.expiresAt}`,
+      `port ${port} of ${positionals.env} is ${access.level}; the link works until ${access.expiresAt}`,
     );
     return 0;
   },

@@ -4,7 +4,12 @@ import type { Context } from '../context.js';
 import { checkApiToken, touchApiToken, type TokenRefusal } from '../services/api-tokens.js';
 import type { AccessRule } from './access-rules.js';
 import { roles, type Role, type UserPrincipal } from './principal.js';
-import { checkCookieRequest, sessionCookieOf } from './web-session.js';
+import {
+  checkCookieRequest,
+  isSecure,
+  plantedCookieExpiries,
+  sessionCookiesOf,
+} from './web-session.js';
 
 /** The chain that holds failures which cannot be tied to an organization. */
 export const systemAuditOrg = 'system';
@@ -39,9 +44,9 @@ async function auditRefusal(
  * is still refused.
  */
 export function authenticateFor(context: Context, rule: AccessRule) {
-  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (rule.kind !== 'user') return;
-    const token = bearerToken(request) ?? (await cookieToken(context, request));
+    const token = bearerToken(request) ?? (await cookieToken(context, request, reply));
     if (!token) {
       await auditRefusal(context, request, {
         orgId: systemAuditOrg,
@@ -142,20 +147,41 @@ function denialOf(rule: AccessRule & { kind: 'user' }, principal: UserPrincipal)
  * The dashboard's session from its cookie, once the request is shown to come from the dashboard
  * (its Origin and, for a change, its CSRF token). A bearer token, when sent, wins over the cookie.
  */
-async function cookieToken(context: Context, request: FastifyRequest): Promise<string | undefined> {
-  const token = sessionCookieOf(request);
-  if (!token) return undefined;
-  try {
-    checkCookieRequest(request, token, context.config.publicUrl);
-  } catch (error) {
-    const check = await checkApiToken(context.db, token);
+async function cookieToken(
+  context: Context,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<string | undefined> {
+  const tokens = sessionCookiesOf(request);
+  const [token] = tokens;
+  if (token === undefined) return undefined;
+  const refuse = async (error: unknown, reason: string, checked: string) => {
+    const check = await checkApiToken(context.db, checked);
     await auditRefusal(context, request, {
       orgId: check.row?.org_id ?? systemAuditOrg,
       actorId: check.row?.user_id ?? 'anonymous',
       action: 'auth.failure',
-      reason: 'session cookie without the dashboard origin or CSRF token',
+      reason,
     }).catch(() => undefined);
+    return error;
+  };
+  if (tokens.length > 1) {
+    const secure = isSecure(request, context.config.publicUrl);
+    reply.header('set-cookie', plantedCookieExpiries(request, secure));
+    const error = new HangarError(
+      'unauthenticated',
+      'the request carried more than one session cookie, so a page on another port of this ' +
+        'host planted one; it was cleared: sign in again, and serve shared ports under their ' +
+        'own host name (the runner setting portsDomain)',
+    );
+    // The record names whoever the planted cookies belong to, for each that is a session.
+    for (const each of tokens) await refuse(error, 'more than one session cookie', each);
     throw error;
+  }
+  try {
+    checkCookieRequest(request, token, context.config.publicUrl);
+  } catch (error) {
+    throw await refuse(error, 'session cookie without the dashboard origin or CSRF token', token);
   }
   return token;
 }

@@ -14,23 +14,39 @@ export const csrfHeader = 'x-csrf-token';
 /** Methods that change nothing; every other one needs the CSRF token when the cookie signs it. */
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-function cookiesOf(request: FastifyRequest): Map<string, string> {
+/**
+ * Every session cookie the request carries, of either name. A browser sends one of ours; more
+ * than one means a page on another port of this host (which shares its cookies) planted one.
+ */
+export function sessionCookiesOf(request: FastifyRequest): string[] {
   const header = request.headers.cookie;
-  const found = new Map<string, string>();
-  if (typeof header !== 'string') return found;
+  if (typeof header !== 'string') return [];
+  const found: string[] = [];
   for (const part of header.split(';')) {
     const at = part.indexOf('=');
-    if (at <= 0) continue;
-    const name = part.slice(0, at).trim();
-    if (!found.has(name)) found.set(name, part.slice(at + 1).trim());
+    const name = at > 0 ? part.slice(0, at).trim() : '';
+    if (name === plainCookie || name === hostCookie) found.push(part.slice(at + 1).trim());
   }
   return found;
 }
 
-/** The session token in the request's cookie, if it has one. */
+/** The session token in the request's cookie, if it carries exactly one. */
 export function sessionCookieOf(request: FastifyRequest): string | undefined {
-  const cookies = cookiesOf(request);
-  return cookies.get(hostCookie) ?? cookies.get(plainCookie) ?? undefined;
+  const found = sessionCookiesOf(request);
+  return found.length === 1 ? found[0] : undefined;
+}
+
+/**
+ * `Set-Cookie` values that expire a planted session cookie wherever the browser may hold it for
+ * this request: under each folder of its path. A script cannot replace our HttpOnly cookie at
+ * `/`, only add one at a deeper path (or, over TLS where ours is `__Host-`, one of the plain
+ * name at `/` too), and a cookie is sent only for paths under its own.
+ */
+export function plantedCookieExpiries(request: FastifyRequest, secure: boolean): string[] {
+  const segments = (request.url.split('?')[0] ?? '').split('/').filter(Boolean);
+  const paths = segments.map((_, index) => `/${segments.slice(0, index + 1).join('/')}`);
+  if (secure) paths.unshift('/');
+  return paths.map((path) => `${plainCookie}=; Path=${path}; Max-Age=0`);
 }
 
 /** Whether the page reached this control plane over TLS (its public URL says so, or the socket). */

@@ -185,6 +185,45 @@ for (const backend of testBackends()) {
       }
     });
 
+    test('a second session cookie planted by another port is refused, audited and cleared', async () => {
+      const t = await startTestControlPlane(backend);
+      try {
+        const victim = await signIn(t, t.owner.token);
+        const mallory = await addUser(t.cp.context, { orgId: t.owner.orgId, role: 'member' });
+        const planted = await signIn(t, mallory.token);
+        // A page on another port wrote `hangar_session=...; path=/v1`: the browser sends both,
+        // the more specific path first.
+        const both = `${planted.cookie}; ${victim.cookie}`;
+        const refused = await send(t, 'GET', '/v1/environments/env_aaaaaaaaaaaaaaaa', {
+          cookie: both,
+        });
+        assert.equal(refused.status, 401);
+        assert.match(String(refused.body.message), /more than one session cookie/);
+        const cleared = refused.headers.getSetCookie();
+        assert.deepEqual(cleared, [
+          'hangar_session=; Path=/v1; Max-Age=0',
+          'hangar_session=; Path=/v1/environments; Max-Age=0',
+          'hangar_session=; Path=/v1/environments/env_aaaaaaaaaaaaaaaa; Max-Age=0',
+        ]);
+        const failures = await auditOf(t, 'auth.failure');
+        const named = failures
+          .filter((record) => record.details?.reason === 'more than one session cookie')
+          .map((record) => record.actor.id)
+          .sort();
+        assert.deepEqual(named, [mallory.userId, t.owner.userId].sort());
+        const change = await send(t, 'POST', '/v1/tokens', {
+          cookie: both,
+          csrf: planted.csrf,
+          body: { scopes: ['environments:read'], expiresInS: 600 },
+        });
+        assert.equal(change.status, 401, 'a change is refused the same way');
+        const alone = await send(t, 'GET', '/v1/auth/web-session', { cookie: victim.cookie });
+        assert.equal(alone.body.userId, t.owner.userId, 'the real session works on its own');
+      } finally {
+        await t.close();
+      }
+    });
+
     test('behind a TLS public URL the cookie is Secure and __Host- prefixed', async () => {
       const t = await startTestControlPlane(backend, { publicUrl: 'https://hangar.example.test' });
       try {

@@ -15,7 +15,9 @@ import {
   clearSessionCookie,
   csrfTokenFor,
   isSecure,
+  plantedCookieExpiries,
   sessionCookieOf,
+  sessionCookiesOf,
   setSessionCookie,
 } from '../http/web-session.js';
 import { completeBrowserLogin } from '../oidc/browser-flow.js';
@@ -162,6 +164,10 @@ export function webSessionRoutes(context: Context) {
           'token' in body
             ? await sessionFromToken(context, body.token, metaOf(request))
             : await sessionFromLogin(context, body, metaOf(request));
+        // Sessions the browser sends here besides the one this sign-in replaces were planted.
+        if (sessionCookiesOf(request).length > 0) {
+          reply.header('set-cookie', plantedCookieExpiries(request, secureOf(context, request)));
+        }
         setSessionCookie(reply, session.token, {
           secure: secureOf(context, request),
           maxAgeS: Math.max(0, Math.floor((session.expiresAt - Date.now()) / 1000)),

@@ -34,6 +34,7 @@ function tokenOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   const bearer = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
   if (bearer) return bearer;
+  if (request.headers.upgrade?.toLowerCase() !== 'websocket') return undefined;
   const offered = request.headers['sec-websocket-protocol'];
   const protocols = typeof offered === 'string' ? offered.split(',') : [];
   const grant = protocols
