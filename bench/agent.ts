@@ -40,8 +40,9 @@ export async function agentBenchmarks(
   const calls = runs + 1;
   const model = await ModelServer.start({
     turns: [
-      ...Array.from({ length: calls }, () => ({
-        toolCalls: [{ name: 'run_command', arguments: { command: 'true' } }],
+      // Each call differs (`true` ignores its argument): the loop refuses the same call repeated.
+      ...Array.from({ length: calls }, (_, i) => ({
+        toolCalls: [{ name: 'run_command', arguments: { command: `true ${i}` } }],
       })),
       { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] },
     ],
