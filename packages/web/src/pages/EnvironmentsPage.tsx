@@ -18,7 +18,11 @@ export function EnvironmentsPage() {
   );
   const [confirmingDelete, setConfirmingDelete] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
-  const [create, setCreate] = useState({ busy: false, error: null as string | null });
+  const [create, setCreate] = useState({
+    busy: false,
+    error: null as string | null,
+    resetKey: 0,
+  });
 
   const list: ListState =
     state.kind === 'ready' ? { kind: 'ready', environments: state.data.environments } : state;
@@ -32,9 +36,13 @@ export function EnvironmentsPage() {
   const path = (id: string) => ({ params: { path: { id } } });
 
   const onCreate = async (body: CreateEnvironmentBody) => {
-    setCreate({ busy: true, error: null });
+    setCreate((now) => ({ ...now, busy: true, error: null }));
     const result = await resultOf(client.POST('/v1/environments', { body }));
-    setCreate({ busy: false, error: result.ok ? null : result.message });
+    setCreate((now) => ({
+      busy: false,
+      error: result.ok ? null : result.message,
+      resetKey: result.ok ? now.resetKey + 1 : now.resetKey,
+    }));
     await reload();
   };
 

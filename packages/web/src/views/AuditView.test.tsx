@@ -107,7 +107,13 @@ test('audit: a broken chain is announced with the seq and reason, and marked in 
     html,
     /<strong>Broken<\/strong> at record seq 2: its contents do not match its hash \(edited\)\./,
   );
-  assert.match(html, /it verifies up to seq 1\./);
+  assert.match(html, /it verifies up to seq 1, and nothing from seq 2 on can be trusted\./);
+  const signature = { seq: 29, reason: 'checkpoint signature is not valid' };
+  const late = page(
+    ready(exportCheckFixture({ ok: false, headSeq: 91, problem: signature })),
+    twoRecords,
+  );
+  assert.match(late, /it verifies up to seq 28, and nothing from seq 29 on/);
   assert.match(html, /<tr data-seq="2" class="broken">/);
   assert.match(html, /2<span class="problem-mark"> \(fails verification\)<\/span>/);
   assert.doesNotMatch(html, /data-seq="1" class="broken"/);

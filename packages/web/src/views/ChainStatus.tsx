@@ -2,6 +2,7 @@ import { useId, type FormEvent } from 'react';
 import type { ExportCheck } from '../audit/verify-export.js';
 import type { LoadState } from '../load.js';
 import { ErrorNote } from './common.js';
+import { counted } from './words.js';
 
 export interface ChainStatusProps {
   check: LoadState<ExportCheck>;
@@ -75,8 +76,9 @@ function Outcome({ check }: { check: ExportCheck }) {
         </p>
         <p>
           The chain of {check.orgId} holds {counted(check.records, 'record')} and{' '}
-          {counted(check.checkpoints, 'signed checkpoint')}; it verifies up to seq {check.headSeq}.
-          Signing key: {key}.
+          {counted(check.checkpoints, 'signed checkpoint')}; it verifies up to seq{' '}
+          {Math.min(check.headSeq, check.problem.seq - 1)}, and nothing from seq {check.problem.seq}{' '}
+          on can be trusted. Signing key: {key}.
         </p>
         <ExportKeyNote check={check} />
       </div>
@@ -85,8 +87,8 @@ function Outcome({ check }: { check: ExportCheck }) {
   return (
     <div className="verification verified" role="status" data-verification="verified">
       <p>
-        <strong>Verified</strong>: {check.records} records, {check.checkpoints} signed checkpoints,
-        head seq {check.headSeq}.
+        <strong>Verified</strong>: {counted(check.records, 'record')},{' '}
+        {counted(check.checkpoints, 'signed checkpoint')}, head seq {check.headSeq}.
       </p>
       <dl>
         <dt>Head hash</dt>
@@ -104,10 +106,6 @@ function Outcome({ check }: { check: ExportCheck }) {
       <ExportKeyNote check={check} />
     </div>
   );
-}
-
-function counted(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function ExportKeyNote({ check }: { check: ExportCheck }) {

@@ -5,6 +5,8 @@ export interface CreateEnvironmentFormProps {
   busy: boolean;
   error: string | null;
   onCreate: (body: CreateEnvironmentBody) => void;
+  /** Changes after each environment made, which empties the form for the next one. */
+  resetKey?: number;
 }
 
 /** Reads the form into a create body, leaving out the optional fields left empty. */
@@ -26,7 +28,12 @@ export function createBodyOf(form: FormData): CreateEnvironmentBody {
   };
 }
 
-export function CreateEnvironmentForm({ busy, error, onCreate }: CreateEnvironmentFormProps) {
+export function CreateEnvironmentForm({
+  busy,
+  error,
+  onCreate,
+  resetKey = 0,
+}: CreateEnvironmentFormProps) {
   const id = useId();
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -35,7 +42,7 @@ export function CreateEnvironmentForm({ busy, error, onCreate }: CreateEnvironme
   return (
     <section aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>New environment</h2>
-      <form className="create" onSubmit={submit}>
+      <form className="create" onSubmit={submit} key={resetKey}>
         <label htmlFor={`${id}-repository`}>Repository URL</label>
         <input id={`${id}-repository`} name="repository" type="text" required />
         <label htmlFor={`${id}-ref`}>Ref (branch, tag or commit; optional)</label>

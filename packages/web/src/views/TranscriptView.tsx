@@ -2,6 +2,7 @@ import { memo, useId, useState } from 'react';
 import type { ToolCall, TranscriptItem, TranscriptModel } from '../transcript.js';
 import type { FollowStatus } from '../transcript-stream.js';
 import { ErrorNote } from './common.js';
+import { counted } from './words.js';
 
 /** Text longer than this shows in a scrolling box, so one large result does not fill the page. */
 const longChars = 2000;
@@ -86,8 +87,8 @@ function CallView({ call, step, settled }: { call: ToolCall; step: number; settl
 
 function EndView({ entry }: { entry: Extract<TranscriptItem, { kind: 'end' }>['entry'] }) {
   const counts = [
-    entry.steps !== undefined ? `${entry.steps} steps` : undefined,
-    entry.toolCalls !== undefined ? `${entry.toolCalls} tool calls` : undefined,
+    entry.steps !== undefined ? counted(entry.steps, 'step') : undefined,
+    entry.toolCalls !== undefined ? counted(entry.toolCalls, 'tool call') : undefined,
     entry.inputTokens !== undefined ? `${entry.inputTokens} tokens in` : undefined,
     entry.outputTokens !== undefined ? `${entry.outputTokens} tokens out` : undefined,
     entry.malformed ? `${entry.malformed} malformed` : undefined,

@@ -136,7 +136,7 @@ export function PolicyForm({ policy, busy, error, notice, onSave }: PolicyFormPr
       </button>
       {problem ? <ErrorNote>{problem}</ErrorNote> : null}
       {error ? <ErrorNote>The policy was not changed: {error}</ErrorNote> : null}
-      {notice ? <p role="status">{notice}</p> : null}
+      {notice && !problem ? <p role="status">{notice}</p> : null}
     </form>
   );
 }
