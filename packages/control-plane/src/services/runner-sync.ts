@@ -1,9 +1,5 @@
 import type { EnvironmentStatus, RunnerAuditRecord, RunnerClass, RunnerSsh } from '@hangar/api';
-import {
-  ownTargets,
-  runnerAuditEntry,
-  type RunnerRecordCheck,
-} from '../audit/runner-records.js';
+import { ownTargets, runnerAuditEntry, type RunnerRecordCheck } from '../audit/runner-records.js';
 import type { Context } from '../context.js';
 import { desiredOfRows } from './desired-state.js';
 import type { EnvironmentRow } from './environment-rows.js';
