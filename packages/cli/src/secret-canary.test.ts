@@ -70,23 +70,7 @@ async function filesUnder(dir: string): Promise<Map<string, Buffer>> {
 function opened(runner: ProtocolRunner, state: DesiredEnvironment, name: string) {
   const secret = state.secrets?.find((item) => item.name === name);
   assert.ok(secret, `${name} was delivered`);
-  return openSecret({
-    envelope: secret.envelope,
-    binding: {
-      orgId: state.orgId,
-      scope: secret.scope,
-      scopeId: secret.scopeId,
-      name: secret.name,
-      version: secret.version,
-      delivery: secret.delivery,
-      target: secret.target,
-      runnerId: runner.runnerId,
-      authorId: secret.authorId,
-    },
-    runnerPrivateKey: runner.encryption.privateKey,
-    runnerPublicKey: runner.encryption.publicKey,
-    authorVerifyKey: publicKeyObject(secret.authorVerifyKey),
-  });
+  return runner.open(state, secret);
 }
 
 for (const backend of testBackends()) {

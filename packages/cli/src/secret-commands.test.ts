@@ -3,8 +3,6 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import {
-  openSecret,
-  publicKeyObject,
   type DesiredEnvironment,
   type Secret,
   type ServerMessage,
@@ -29,23 +27,7 @@ async function delivered(name: string, version: number): Promise<string> {
   const state: DesiredEnvironment = message.environment;
   const secret = state.secrets?.find((item) => item.name === name && item.version === version);
   assert.ok(secret);
-  const opened = openSecret({
-    envelope: secret.envelope,
-    binding: {
-      orgId: state.orgId,
-      scope: secret.scope,
-      scopeId: secret.scopeId,
-      name: secret.name,
-      version: secret.version,
-      delivery: secret.delivery,
-      target: secret.target,
-      runnerId: runner.runnerId,
-      authorId: secret.authorId,
-    },
-    runnerPrivateKey: runner.encryption.privateKey,
-    runnerPublicKey: runner.encryption.publicKey,
-    authorVerifyKey: publicKeyObject(secret.authorVerifyKey),
-  });
+  const opened = runner.open(state, secret);
   assert.ok(opened.ok, 'the runner opens what the CLI sealed');
   return opened.value.toString('utf8');
 }

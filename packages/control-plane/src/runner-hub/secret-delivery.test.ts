@@ -18,23 +18,7 @@ import { addUser } from '../testing/users.js';
 
 /** What the runner does: rebuild the binding from the metadata, open with its own key. */
 function open(runner: ProtocolRunner, environment: DesiredEnvironment, secret: DesiredSecret) {
-  const opened = openSecret({
-    envelope: secret.envelope,
-    binding: {
-      orgId: environment.orgId,
-      scope: secret.scope,
-      scopeId: secret.scopeId,
-      name: secret.name,
-      version: secret.version,
-      delivery: secret.delivery,
-      target: secret.target,
-      runnerId: runner.runnerId,
-      authorId: secret.authorId,
-    },
-    runnerPrivateKey: runner.encryption.privateKey,
-    runnerPublicKey: runner.encryption.publicKey,
-    authorVerifyKey: publicKeyObject(secret.authorVerifyKey),
-  });
+  const opened = runner.open(environment, secret);
   assert.ok(opened.ok, `${secret.name} does not open: ${opened.ok ? '' : opened.reason}`);
   return opened.value.toString('utf8');
 }

@@ -3,12 +3,15 @@ import WebSocket from 'ws';
 import {
   generateEd25519,
   generateX25519,
+  openSecret,
+  publicKeyObject,
   privateKeyObject,
   runnerChallengeMessage,
   runnerProtocolVersion,
   runnerRotateKeyMessage,
   signBytes,
   type DesiredEnvironment,
+  type DesiredSecret,
   type EnvironmentStatus,
   type RunnerClass,
   type RunnerMessage,
@@ -31,6 +34,30 @@ export class ProtocolRunner {
   private waiters: (() => void)[] = [];
 
   constructor(private readonly url: string) {}
+
+  /**
+   * Opens a delivered secret as a runner does: the binding rebuilt from the metadata it was sent
+   * with, opened with this runner's own key.
+   */
+  open(environment: DesiredEnvironment, secret: DesiredSecret) {
+    return openSecret({
+      envelope: secret.envelope,
+      binding: {
+        orgId: environment.orgId,
+        scope: secret.scope,
+        scopeId: secret.scopeId,
+        name: secret.name,
+        version: secret.version,
+        delivery: secret.delivery,
+        target: secret.target,
+        runnerId: this.runnerId,
+        authorId: secret.authorId,
+      },
+      runnerPrivateKey: this.encryption.privateKey,
+      runnerPublicKey: this.encryption.publicKey,
+      authorVerifyKey: publicKeyObject(secret.authorVerifyKey),
+    });
+  }
 
   async enroll(enrollmentToken: string): Promise<Response> {
     const response = await fetch(`${this.url}/v1/runners/enroll`, {
