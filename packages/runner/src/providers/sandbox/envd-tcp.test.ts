@@ -106,6 +106,34 @@ test('8 MiB each way arrive intact, with a slow reader on the far side', async (
   }
 });
 
+test('the last bytes written reach a slow server after its answer was read in full', async () => {
+  const upload = randomBytes(4 * 1024 * 1024);
+  let uploaded = '';
+  const server = await listen((socket) => {
+    const hash = createHash('sha256');
+    socket.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      socket.pause();
+      setTimeout(() => socket.resume(), 5);
+    });
+    socket.on('end', () => {
+      uploaded = hash.digest('hex');
+    });
+    socket.end('ok');
+  });
+  try {
+    const stream = await client.connectTcp(server.port);
+    const reading = readAll(stream);
+    stream.end(upload);
+    assert.equal((await reading).toString(), 'ok');
+    // Both sides of the stream are done while the server is still reading the upload.
+    assert.ok(await waitFor(() => uploaded !== '', { timeoutMs: 30_000 }));
+    assert.equal(uploaded, sha(upload));
+  } finally {
+    server.close();
+  }
+});
+
 test('destroying the stream closes the connection inside', async () => {
   let closedInside = false;
   const server = await listen((socket) => {

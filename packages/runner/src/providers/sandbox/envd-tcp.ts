@@ -79,7 +79,10 @@ class TcpStream extends Duplex {
     private readonly ex: Exchange,
     private readonly transport: EnvdTransport,
   ) {
-    super({ allowHalfOpen: true });
+    // Not destroyed when both sides are done here: the last bytes written may still be on their
+    // way from envd to the server, and closing the exchange would make envd drop them. envd
+    // closes the exchange once the connection inside is closed, and that ends the stream.
+    super({ allowHalfOpen: true, autoDestroy: false });
   }
 
   onFrame(frame: Frame): void | Promise<void> {
@@ -105,8 +108,12 @@ class TcpStream extends Duplex {
       this.destroy(toHangarError(error));
     } else if (!this.readableDone || !this.writableDone) {
       this.destroy(this.transport.closedEarly(error));
+    } else if (this.readableEnded) {
+      this.destroy();
+    } else {
+      // Both sides have ended: the stream closes once its reader has taken every byte.
+      this.once('end', () => this.destroy());
     }
-    // Otherwise both sides have ended and the stream closes itself once its reader is done.
   }
 
   override _read(): void {
