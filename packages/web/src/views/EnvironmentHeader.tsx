@@ -2,6 +2,8 @@ import type { Environment } from '../client.js';
 import type { LoadState } from '../load.js';
 import { Link } from '../router.js';
 import { ErrorNote, Loaded } from './common.js';
+import { ConfirmDelete } from './ConfirmDelete.js';
+import { FailureSummary } from './FailureSummary.js';
 
 export interface EnvironmentActionsProps {
   confirmingDelete: boolean;
@@ -116,9 +118,7 @@ function Failure({ failure }: { failure: NonNullable<Environment['status']['fail
     <section className="failure" aria-labelledby="failure-title">
       <h2 id="failure-title">Why it failed</h2>
       <p>
-        <code>{failure.reason}</code>
-        {failure.step ? ` in step ${failure.step}` : ''}
-        {failure.exitCode !== undefined ? ` (exit code ${failure.exitCode})` : ''}
+        <FailureSummary failure={failure} />
       </p>
       <pre>{failure.message}</pre>
     </section>
@@ -142,15 +142,14 @@ function Actions({
   }
   if (confirmingDelete) {
     return (
-      <div className="actions" role="group" aria-label={`Confirm deleting ${name}`}>
-        <span>Delete {name} and its workspace? This cannot be undone.</span>{' '}
-        <button type="button" className="danger" disabled={busy} onClick={onConfirmDelete}>
-          Yes, delete {name}
-        </button>{' '}
-        <button type="button" onClick={onCancelDelete}>
-          Cancel
-        </button>
-      </div>
+      <ConfirmDelete
+        name={name}
+        question={<span>Delete {name} and its workspace? This cannot be undone.</span>}
+        busy={busy}
+        className="actions"
+        onConfirm={onConfirmDelete}
+        onCancel={onCancelDelete}
+      />
     );
   }
   return (

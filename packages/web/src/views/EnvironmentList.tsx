@@ -1,5 +1,7 @@
 import type { Environment } from '../client.js';
 import { Link } from '../router.js';
+import { ConfirmDelete } from './ConfirmDelete.js';
+import { FailureSummary } from './FailureSummary.js';
 
 export type ListState =
   | { kind: 'loading' }
@@ -101,9 +103,7 @@ function FailureReason({ failure }: { failure: NonNullable<Environment['status']
   return (
     <div className="failure">
       <p>
-        Failed: <code>{failure.reason}</code>
-        {failure.step ? ` in step ${failure.step}` : ''}
-        {failure.exitCode !== undefined ? ` (exit code ${failure.exitCode})` : ''}
+        Failed: <FailureSummary failure={failure} />
       </p>
       <pre>{failure.message}</pre>
     </div>
@@ -123,15 +123,12 @@ function RowActions({
   if (spec.desiredPhase === 'deleted') return null;
   if (confirming) {
     return (
-      <div role="group" aria-label={`Confirm deleting ${name}`}>
-        <span>Delete {name} and its workspace?</span>{' '}
-        <button type="button" className="danger" onClick={() => onConfirmDelete(id)}>
-          Yes, delete {name}
-        </button>{' '}
-        <button type="button" onClick={onCancelDelete}>
-          Cancel
-        </button>
-      </div>
+      <ConfirmDelete
+        name={name}
+        question={<span>Delete {name} and its workspace?</span>}
+        onConfirm={() => onConfirmDelete(id)}
+        onCancel={onCancelDelete}
+      />
     );
   }
   return (

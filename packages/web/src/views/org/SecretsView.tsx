@@ -1,6 +1,7 @@
 import type { LoadState } from '../../load.js';
 import type { Secret } from '../../org-types.js';
 import { ErrorNote, Loaded, Time } from '../common.js';
+import { ConfirmDelete } from '../ConfirmDelete.js';
 import { deliveryText, scopeName } from './secret-text.js';
 import { SetSecretForm, type SetSecretFormProps } from './SetSecretForm.js';
 
@@ -100,19 +101,13 @@ function SecretRow({
       </td>
       <td>
         {confirmingDelete === secret.id ? (
-          <div role="group" aria-label={`Confirm deleting ${label}`} className="confirm">
-            <p>Delete {label}? Environments no longer get it from their next start.</p>
-            <button
-              type="button"
-              className="danger"
-              onClick={() => actions.onConfirmDelete(secret.id)}
-            >
-              Yes, delete {label}
-            </button>{' '}
-            <button type="button" onClick={actions.onCancelDelete}>
-              Cancel
-            </button>
-          </div>
+          <ConfirmDelete
+            name={label}
+            question={<p>Delete {label}? Environments no longer get it from their next start.</p>}
+            className="confirm"
+            onConfirm={() => actions.onConfirmDelete(secret.id)}
+            onCancel={actions.onCancelDelete}
+          />
         ) : (
           <button type="button" onClick={() => actions.onAskDelete(secret.id)}>
             Delete <span className="visually-hidden">{label}</span>
