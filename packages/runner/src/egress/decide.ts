@@ -38,6 +38,11 @@ export interface EgressContext {
   runningTasks?(): string[];
 }
 
+/** A denial by one rule, which the refusal names. */
+function ruleDenial(actor: Actor, rule: CompiledRule, reason: string): Decision {
+  return { allowed: false, actor, policy: rule.policy, mode: rule.mode, status: 403, reason };
+}
+
 function describeRules(rules: readonly CompiledRule[]) {
   return {
     policy: rules.map((rule) => rule.policy).join(', '),
@@ -74,16 +79,7 @@ export async function decide(options: {
   }
   for (const rule of rules) {
     const verdict = checkDestination(rule, target.host, target.port);
-    if (!verdict.allowed) {
-      return {
-        allowed: false,
-        actor,
-        policy: rule.policy,
-        mode: rule.mode,
-        status: 403,
-        reason: verdict.reason,
-      };
-    }
+    if (!verdict.allowed) return ruleDenial(actor, rule, verdict.reason);
   }
   let addresses: Uint8Array[];
   try {
@@ -98,16 +94,7 @@ export async function decide(options: {
   }
   for (const rule of rules) {
     const verdict = checkAddresses(rule, target.host, target.port, addresses);
-    if (!verdict.allowed) {
-      return {
-        allowed: false,
-        actor,
-        policy: rule.policy,
-        mode: rule.mode,
-        status: 403,
-        reason: verdict.reason,
-      };
-    }
+    if (!verdict.allowed) return ruleDenial(actor, rule, verdict.reason);
   }
   // Known gap: only the first checked address is dialled; a name whose first address refuses
   // connections fails even when another of its (equally checked) addresses would answer.

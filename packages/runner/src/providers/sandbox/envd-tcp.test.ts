@@ -56,6 +56,23 @@ function readAll(stream: Duplex): Promise<Buffer> {
   });
 }
 
+/**
+ * A server that answers `answer` at once and reads slowly, pausing `pauseMs` after each chunk;
+ * `onRead` gets the SHA-256 of everything it read once the client ends.
+ */
+function slowServer(answer: Buffer | string, pauseMs: number, onRead: (sha: string) => void) {
+  return listen((socket) => {
+    const hash = createHash('sha256');
+    socket.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      socket.pause();
+      setTimeout(() => socket.resume(), pauseMs);
+    });
+    socket.on('end', () => onRead(hash.digest('hex')));
+    socket.end(answer);
+  });
+}
+
 const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
 test('bytes cross both ways and each side closes on its own', async () => {
@@ -82,18 +99,7 @@ test('8 MiB each way arrive intact, with a slow reader on the far side', async (
   const upload = randomBytes(8 * 1024 * 1024);
   const download = randomBytes(8 * 1024 * 1024);
   let uploaded = '';
-  const server = await listen((socket) => {
-    const hash = createHash('sha256');
-    socket.on('data', (chunk: Buffer) => {
-      hash.update(chunk);
-      socket.pause();
-      setTimeout(() => socket.resume(), 1);
-    });
-    socket.on('end', () => {
-      uploaded = hash.digest('hex');
-    });
-    socket.end(download);
-  });
+  const server = await slowServer(download, 1, (hash) => (uploaded = hash));
   try {
     const stream = await client.connectTcp(server.port, 'localhost');
     const reading = readAll(stream);
@@ -109,18 +115,7 @@ test('8 MiB each way arrive intact, with a slow reader on the far side', async (
 test('the last bytes written reach a slow server after its answer was read in full', async () => {
   const upload = randomBytes(4 * 1024 * 1024);
   let uploaded = '';
-  const server = await listen((socket) => {
-    const hash = createHash('sha256');
-    socket.on('data', (chunk: Buffer) => {
-      hash.update(chunk);
-      socket.pause();
-      setTimeout(() => socket.resume(), 5);
-    });
-    socket.on('end', () => {
-      uploaded = hash.digest('hex');
-    });
-    socket.end('ok');
-  });
+  const server = await slowServer('ok', 5, (hash) => (uploaded = hash));
   try {
     const stream = await client.connectTcp(server.port);
     const reading = readAll(stream);
